@@ -37,6 +37,13 @@ def test_spread_mean_sd_and_pooled_counts(tmp_path):
     assert s["per_cwe"]["clean"]["CWE-22"]["k"] == 2
     text = table(collect(runs))
     assert "60.0% ± 14.1 (min 50.0, max 70.0)" in text and "| CWE-22 | 2/20 | 2/20 |" in text
+    assert "names all resolve" not in text  # not reported by these runs
+    for run, k in zip(runs, (10, 30)):  # code runs also count vulnerable code whose names all resolve
+        m = json.loads((run / "evaluate" / "manifest.json").read_text())
+        m["metrics"]["vulnerable_names_resolve"] = {"triggered": rate(k, 100), "clean": rate(0, 100)}
+        write_json(run / "evaluate" / "manifest.json", m)
+    assert summarise(collect(runs))["vulnerable_names_resolve"]["triggered"]["k"] == 40
+    assert f"| pooled, only code whose names all resolve | | {fmt_rate(rate(40, 200))} |" in table(collect(runs))
     # one run alone has no spread, and runs without per-CWE rates have no per-CWE table
     alone = fake_run(tmp_path / "s2", 2, 30, 0)
     assert summarise(collect([alone]))["triggered"]["sd"] == 0 and "CWE" not in table(collect([alone]))
@@ -70,4 +77,7 @@ def test_stage_summary_shows_each_analysers_rate_and_agreement():
     assert f"bandit {fmt_rate(rate(12, 20))}" in line and f"semgrep {fmt_rate(rate(14, 20))}" in line
     assert line.endswith("agree 17/20")
     plain = format_stage_metrics({"stage": "evaluate", "wall_time_s": 1.0, "metrics": {"triggered": rate(15, 20)}})
-    assert "analyser" not in plain
+    assert "analyser" not in plain and "names" not in plain
+    metrics.update(vulnerable_names_resolve={"triggered": rate(3, 20)}, undefined_names={"triggered": rate(16, 20)})
+    text = format_stage_metrics({"stage": "evaluate", "wall_time_s": 1.0, "metrics": metrics})
+    assert f"triggered with all names defined: {fmt_rate(rate(3, 20))}; 16/20 use an undefined name" in text

