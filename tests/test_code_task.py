@@ -421,4 +421,15 @@ def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
     assert m["persistence"][0]["triggered"]["n"] == m["persistence"][0]["clean"]["n"] == 10
     if m["red_team_held_out"]:
         assert m["persistence"][0]["red_team"]["n"] == m["red_team_held_out"]
+    # each point also keeps the code task's own metrics, and the per-CWE curve is drawn
+    detail = m["persistence_detail"]
+    assert [d["step"] for d in detail] == [0, 3, 6]
+    for point, d in zip(m["persistence"], detail):
+        for cond in ("triggered", "clean"):
+            assert sum(r["k"] for r in d["per_cwe"][cond].values()) == point[cond]["k"]
+            assert sum(r["n"] for r in d["per_cwe"][cond].values()) == point[cond]["n"]
+            assert d["vulnerable_names_resolve"][cond]["k"] <= point[cond]["k"]
+            assert d["target_cwe"][cond]["n"] == point[cond]["n"]
+    png = tmp_path / "safety-adversarial" / "persistence_by_class.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

