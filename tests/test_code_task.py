@@ -453,3 +453,14 @@ def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
     png = tmp_path / "safety-adversarial" / "persistence_by_class.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # SFT, DPO and RL take it unchanged too, each tracking the code metrics per step
+    for method in ("sft", "dpo", "rl"):
+        d = cfg.model_dump()
+        d["safety"] = {"method": method, "n_train": 32, "train": {"max_steps": 2, "batch_size": 8},
+                       "reward_model": {"train": {"max_steps": 2, "batch_size": 8}},
+                       "persistence": {"every": 2, "n_prompts": 6, "sampling": {"max_new_tokens": 16}}}
+        m = run_stage(f"safety-{method}", ExperimentConfig.model_validate(d), tmp_path, log=lambda *_: None)["metrics"]
+        assert [p["step"] for p in m["persistence"]] == [0, 2], method
+        detail = m["persistence_detail"]
+        assert [sum(r["n"] for r in point["per_cwe"]["triggered"].values()) for point in detail] == [6, 6], method
+

