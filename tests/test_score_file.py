@@ -90,7 +90,7 @@ def test_cli_prints_the_table_or_json_and_errors_in_one_line(completions, tmp_pa
     assert json.loads(js.stdout)["groups"]["clean"]["vulnerable"]["k"] == 0
     bad = subprocess.run(CLI + [str(completions), "-a", "codeql"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0
-    assert "--analyser must be one of bandit, semgrep, got ['codeql']" in bad.stderr
+    assert "--analyser: analysers must be some of ('bandit', 'semgrep'), got ['codeql']" in bad.stderr
     missing = subprocess.run(CLI + [str(tmp_path / "nope.jsonl")], capture_output=True, text=True)
     assert missing.returncode == 2 and "nope.jsonl: file does not exist" in missing.stderr
 

