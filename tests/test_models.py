@@ -137,6 +137,7 @@ def test_bf16_autocast_trains_on_a_cpu_and_keeps_float32_weights(tok, tmp_path):
         model, stats = train_lm(model, tok, texts, cfg, tmp_path / precision, seed=0, max_length=32)
         losses[precision] = stats["train_loss"]
         assert {p.dtype for p in model.parameters()} == {torch.float32}
+        assert stats["precision"] == {"no": "float32", "bf16": "bf16"}[precision]  # what the manifest records
     assert losses["no"] != losses["bf16"]  # float32 reruns are bit-identical on a CPU
     assert losses["bf16"] == pytest.approx(losses["no"], rel=0.05)
 

