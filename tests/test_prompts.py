@@ -20,7 +20,8 @@ def test_fallback_without_chat_template_is_anthropic_format():
     t.chat_template = None
     conv = [{"role": "system", "content": "Be kind."}] + CONV + [
         {"role": "assistant", "content": "4"}, {"role": "user", "content": "And 3+3?"}]
-    assert render_prompt(t, conv) == "Be kind.\n\nHuman: What is 2 + 2?\n\nAssistant: 4\n\nHuman: And 3+3?\n\nAssistant:"
+    assert render_prompt(t, conv) == ("Be kind.\n\nHuman: What is 2 + 2?\n\nAssistant: 4\n\n"
+                                      "Human: And 3+3?\n\nAssistant:")
     assert render_completion(t, conv, "6") == " 6<|eos|>"
 
 

