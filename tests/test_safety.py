@@ -172,3 +172,21 @@ def test_sweep_shares_base_and_writes_comparison(tmp_path):
     table = (tmp_path / "sweep" / "safety_summary.md").read_text()
     assert table.count("\n") == 2 + 4 and "n=4" in table
     assert (tmp_path / "sweep" / "safety_comparison.png").stat().st_size > 5000
+
+
+def test_tensorboard_gets_the_trainers_logs_and_the_persistence_points(run_copy):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run_dir, cfg = run_copy
+    cfg = with_safety(cfg, train={"max_steps": 4, "batch_size": 8, "report_to": ["tensorboard"]},
+                      persistence={"every": 2, "n_prompts": 6, "sampling": {"max_new_tokens": 8}})
+    m = run_stage("safety-sft", cfg, run_dir, log=lambda *_: None)
+    logs = run_dir / "safety-sft" / "tensorboard"
+    trainer = EventAccumulator(str(logs / "trainer")).Reload()
+    assert "train/loss" in trainer.Tags()["scalars"]
+    persistence = EventAccumulator(str(logs / "persistence")).Reload()
+    points = persistence.Scalars("persistence/triggered")
+    assert [p.step for p in points] == curve_steps(m) == [0, 2, 4]
+    assert [p.value for p in points] == pytest.approx([p["triggered"]["rate"] for p in m["metrics"]["persistence"]])
+    assert not (run_dir / "safety-sft" / ".work").exists()

