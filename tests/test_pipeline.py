@@ -375,7 +375,7 @@ def test_a_sweep_through_the_cli_prints_each_variant_and_can_be_forced(tmp_path)
     sweep = tmp_path / "sweep"
     first = cli("run", cfg, "--out", sweep)
     assert first.returncode == 0, first.stderr
-    assert re.search(r"== variant normal\n\[base\].*\n(  .*\n)+== variant cot\n\[base\]", first.stdout), first.stdout
+    assert re.search(r"== normal\n\[base\].*\n(  .*\n)+== cot\n\[base\]", first.stdout), first.stdout
     manifest = sweep / "normal" / "base" / "manifest.json"
     done = manifest.stat().st_mtime_ns
     forced = cli("run", cfg, "--out", sweep, "--force")
